@@ -1,0 +1,1 @@
+"""aita_cli.cli"""

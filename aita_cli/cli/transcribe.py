@@ -1,0 +1,16 @@
+"""Placeholder for `aita transcribe` until its module lands."""
+
+from __future__ import annotations
+
+import typer
+
+from aita_cli.cli.errors import exit_on_error
+from aita_cli.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(name="transcribe")
+    def _command() -> None:
+        """Not available yet."""
+        with exit_on_error():
+            raise ConfigError("aita transcribe is not available yet")

@@ -1,0 +1,73 @@
+"""The one small contract between the engine and every model backend.
+
+The executor calls `client.complete(messages, **params)` and nothing else. A backend
+raises only `aita_cli.errors.LLMError` subclasses and never retries on its own: retries,
+backoff and rate limiting belong to the executor, so every attempt is counted and paced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+from aita_cli.usage import Usage
+
+__all__ = ["JsonSchemaSpec", "LLMClient", "LLMParams", "LLMResponse", "Message"]
+
+# An OpenAI chat message: {"role": "system"|"user"|"assistant", "content": str | parts},
+# where parts are [{"type": "text", "text": ...}, {"type": "image_url",
+# "image_url": {"url": "https://..." | "data:image/jpeg;base64,..."}}].
+Message = dict[str, Any]
+
+
+class JsonSchemaSpec(TypedDict):
+    """A structured-output request. `name` also tells offline and simulated backends
+    which kind of task is asking (see `aita_cli.llm.task_kinds`)."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+class LLMParams(TypedDict, total=False):
+    """What a task may ask of a call. Backends ignore keys they do not understand."""
+
+    model: str  # overrides the configured model for this call
+    vision: bool  # the messages carry images: use the vision model
+    temperature: float
+    max_tokens: int
+    json_schema: JsonSchemaSpec  # sent as response_format json_schema when supported
+
+
+@dataclass(frozen=True, slots=True)
+class LLMResponse:
+    """One completed call. `cost` is in USD; `cost_is_estimate` is True when it came
+    from a price table rather than the provider's own figure."""
+
+    content: str
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    model: str = ""
+    finish_reason: str = "stop"
+    cost_is_estimate: bool = False
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """A model backend. Implementations must be safe to call from many threads."""
+
+    @property
+    def supports_vision(self) -> bool:
+        """Whether messages may carry image parts."""
+        ...
+
+    def describe(self) -> str:
+        """One line naming the provider and model, for "using ..." messages (no secrets)."""
+        ...
+
+    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+        """Run one chat completion, or raise an `LLMError`."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; safe to call twice."""
+        ...
