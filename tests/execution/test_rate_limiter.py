@@ -1,0 +1,193 @@
+"""TokenBucketRateLimiter: exact grant times on a fake clock, FIFO order, cancellation."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
+
+
+class FakeClock:
+    """A clock whose sleep advances it, so waiting costs no real time."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def grant_times(limiter: TokenBucketRateLimiter, clock: FakeClock, count: int) -> list[float]:
+    """The moment each of `count` back-to-back acquisitions was granted."""
+    times = []
+    for _ in range(count):
+        limiter.acquire()
+        times.append(clock())
+    return times
+
+
+@pytest.mark.parametrize(("rate", "count"), [(0.2, 50), (10.0, 2_000), (200.0, 10_000)])
+def test_grants_are_spaced_exactly_one_interval_apart(rate: float, count: int) -> None:
+    clock = FakeClock(start=1000.0)
+    limiter = TokenBucketRateLimiter(rate, clock=clock, sleep=clock.sleep)
+    times = grant_times(limiter, clock, count)
+    for index, granted in enumerate(times):
+        assert granted == pytest.approx(1000.0 + index / rate, abs=1e-9)
+    # The long-run rate is exact: no drift after many grants.
+    assert (count - 1) / (times[-1] - times[0]) == pytest.approx(rate, rel=1e-12)
+
+
+def test_point_two_per_second_is_one_grant_every_five_seconds() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0.2, clock=clock, sleep=clock.sleep)
+    assert grant_times(limiter, clock, 4) == [0.0, 5.0, 10.0, 15.0]
+
+
+def test_acquire_returns_the_seconds_waited() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(2.0, clock=clock, sleep=clock.sleep)
+    assert limiter.acquire() == 0.0
+    clock.advance(0.2)
+    assert limiter.acquire() == pytest.approx(0.3)
+
+
+def test_burst_grants_at_once_after_idle_then_paces() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(1.0, burst=3, clock=clock, sleep=clock.sleep)
+    assert grant_times(limiter, clock, 5) == pytest.approx([0.0, 0.0, 0.0, 1.0, 2.0])
+    clock.advance(10.0)  # idle: the bucket refills, but never beyond the burst
+    assert grant_times(limiter, clock, 4) == pytest.approx([12.0, 12.0, 12.0, 13.0])
+
+
+def test_idle_time_does_not_bank_more_than_one_token_by_default() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.advance(100.0)
+    assert grant_times(limiter, clock, 3) == [100.0, 101.0, 102.0]
+
+
+def test_unlimited_never_waits() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
+    assert [limiter.acquire() for _ in range(1000)] == [0.0] * 1000
+    assert clock() == 0.0
+    assert limiter.rate == 0
+
+
+def test_burst_below_one_is_rejected() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        TokenBucketRateLimiter(1.0, burst=0.5)
+
+
+def test_threads_are_granted_in_arrival_order() -> None:
+    # The clock is read exactly once per reservation, under the limiter's lock, so a
+    # clock that notes the calling thread records the order and moment of arrival.
+    arrivals: list[tuple[str, float]] = []
+
+    def noting_clock() -> float:
+        now = time.monotonic()
+        arrivals.append((threading.current_thread().name, now))
+        return now
+
+    limiter = TokenBucketRateLimiter(200.0, clock=noting_clock)
+    waited: dict[str, float] = {}
+    start = threading.Barrier(8)
+
+    def caller() -> None:
+        start.wait()
+        waited[threading.current_thread().name] = limiter.acquire()
+
+    threads = [threading.Thread(target=caller, name=f"caller-{n}") for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert len(waited) == 8
+    # First come, first served: grant times rise in order of arrival, at least 1/rate apart.
+    granted = [now + waited[name] for name, now in arrivals]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(granted)]
+    assert all(gap >= 0.005 - 1e-9 for gap in gaps)
+
+
+def test_waiting_counts_blocked_callers() -> None:
+    limiter = TokenBucketRateLimiter(0.1)  # the second caller waits 10 s unless stopped
+    limiter.acquire()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def blocked() -> None:
+        try:
+            limiter.acquire(stop)
+        except RateLimitCancelled as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=blocked)
+    thread.start()
+    deadline = time.monotonic() + 5.0
+    while limiter.waiting() == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert limiter.waiting() == 1
+    stop.set()
+    thread.join(timeout=1)
+    assert not thread.is_alive()
+    assert len(errors) == 1
+    assert limiter.waiting() == 0
+
+
+def test_cancelled_reservation_is_given_back() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()  # granted at 0; the next slot is 1.0
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(RateLimitCancelled):
+        limiter.acquire(stop)
+    # The slot at 1.0 was returned, so the next caller gets it, not 2.0.
+    limiter.acquire()
+    assert clock() == 1.0
+
+
+def test_cancelled_reservation_behind_a_later_one_is_not_reused() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0.1, clock=clock, sleep=clock.sleep)
+    limiter.acquire()  # slot 0
+    stop = threading.Event()
+    cancelled: list[RateLimitCancelled] = []
+
+    def early_caller() -> None:  # books slot 1 (10 s away in real time), then is stopped
+        try:
+            limiter.acquire(stop)
+        except RateLimitCancelled as exc:
+            cancelled.append(exc)
+
+    thread = threading.Thread(target=early_caller)
+    thread.start()
+    deadline = time.monotonic() + 5.0
+    while limiter.waiting() == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert limiter.acquire() == 20.0  # slot 2, booked behind the early caller
+    stop.set()
+    thread.join(timeout=1)
+    assert len(cancelled) == 1
+    # Slot 1 cannot be handed back without moving slot 2, so the schedule continues.
+    assert limiter.acquire() == 10.0
+    assert clock() == 30.0
+
+
+def test_stop_is_ignored_when_the_grant_is_immediate() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    stop = threading.Event()
+    stop.set()
+    assert limiter.acquire(stop) == 0.0
