@@ -1,0 +1,291 @@
+"""One attempt at one job, run in a worker thread.
+
+A *job* is one model request: a single task, or several batchable tasks combined into
+one call. An attempt waits for the shared rate limiter, calls the model, parses the
+reply, and then either finishes the job's tasks (writing their results and journal
+records right here, in the worker) or hands the job back to the scheduler to be retried
+later, so no worker sits idle through a backoff delay.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aita_cli.errors import LLMError, ResponseValidationError
+from aita_cli.execution.batch_journal import BatchJournal
+from aita_cli.execution.cost_ledger import CostLedger
+from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
+from aita_cli.execution.results import TaskResult
+from aita_cli.execution.retry import RetryPolicy
+from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
+from aita_cli.llm.base import LLMClient, Message
+from aita_cli.usage import Usage
+
+__all__ = ["BatchContext", "Job", "Outcome", "run_attempt"]
+
+_CORRECTION = (
+    "Your previous reply could not be used: {error}. "
+    "Reply again with the complete answer, corrected, in the required format."
+)
+
+
+@dataclass(eq=False)
+class Job:
+    """One model request and its history: which tasks it answers, what it cost so far."""
+
+    task: LLMTask  # what is sent: the task itself, or the combined task
+    members: list[int]  # positions of the original tasks this request answers
+    leader: BatchableLLMTask | None = None  # for a combined request: who splits the result
+    solo: bool = False  # never combine again (it went missing from a combined result)
+    retries: int = 0
+    attempts: int = 0
+    follow_up: list[Message] = field(default_factory=list)  # re-ask conversation so far
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    cost_is_estimate: bool = False
+    first_started: float | None = None
+    last_reply: str | None = None
+
+
+@dataclass(eq=False)
+class Outcome:
+    """What an attempt tells the scheduler."""
+
+    job: Job
+    finished: list[int] = field(default_factory=list)  # positions whose results are set
+    retry_at: list[tuple[float, Job]] = field(default_factory=list)
+    cancelled: bool = False  # stopped before the call: nothing was sent
+
+
+@dataclass(eq=False)
+class BatchContext:
+    """What every attempt of one batch shares. `results` is written by the workers."""
+
+    tasks: Sequence[LLMTask]
+    results: list[TaskResult | None]
+    client: LLMClient
+    limiter: TokenBucketRateLimiter
+    policy: RetryPolicy
+    max_retries: int
+    ledger: CostLedger  # the executor's: the budget spans batches
+    batch_ledger: CostLedger  # this batch's metrics
+    max_cost: float | None
+    stop: threading.Event
+    clock: Callable[[], float]
+    journal: BatchJournal | None
+    _wait_lock: threading.Lock = field(default_factory=threading.Lock)
+    rate_limit_wait_s: float = 0.0
+
+    def budget_reached(self) -> bool:
+        return self.ledger.reached(self.max_cost)
+
+    def charge(self, job: Job, usage: Usage | None, cost: float, estimate: bool) -> None:
+        self.ledger.charge(usage, cost, estimate)
+        self.batch_ledger.charge(usage, cost, estimate)
+        if usage is not None:
+            job.usage = job.usage + usage
+        job.cost += cost
+        job.cost_is_estimate = job.cost_is_estimate or (estimate and cost > 0)
+
+    def add_wait(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._wait_lock:
+                self.rate_limit_wait_s += seconds
+
+
+def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
+    """Run one attempt of `job`; never raises (a bug fails the job's tasks instead)."""
+    try:
+        if ctx.stop.is_set():
+            return Outcome(job, cancelled=True)
+        try:
+            ctx.add_wait(ctx.limiter.acquire(ctx.stop))
+        except RateLimitCancelled:
+            return Outcome(job, cancelled=True)
+        if ctx.budget_reached():
+            return Outcome(job, cancelled=True)
+        try:
+            result = _call_and_parse(ctx, job)
+        except Exception as error:
+            return _after_failure(ctx, job, error)
+        return _after_success(ctx, job, result)
+    except Exception as error:  # a bug in a task hook or in the engine itself
+        return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
+
+
+def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
+    if job.first_started is None:
+        job.first_started = ctx.clock()
+    job.attempts += 1
+    job.last_reply = None
+    messages = job.task.build_messages() + job.follow_up
+    params = dict(job.task.get_llm_params())
+    try:
+        response = ctx.client.complete(messages, **params)
+    except LLMError as error:
+        ctx.charge(job, error.usage, error.cost, error.cost_is_estimate)
+        raise
+    ctx.charge(job, response.usage, response.cost, response.cost_is_estimate)
+    job.last_reply = response.content
+    try:
+        return job.task.parse_response(response.content)
+    except Exception as error:  # any parse failure (json, pydantic, int()): re-ask
+        raise _as_validation_error(error) from error
+
+
+def _as_validation_error(error: Exception) -> ResponseValidationError:
+    """A task's own parse failure, as the retryable error the model is re-asked with."""
+    if isinstance(error, ResponseValidationError):
+        return error
+    if isinstance(error, ValueError) and str(error):
+        return ResponseValidationError(str(error))
+    return ResponseValidationError(f"{type(error).__name__}: {error}")
+
+
+def _should_retry(ctx: BatchContext, job: Job, error: Exception) -> bool:
+    return (
+        job.retries < ctx.max_retries
+        and ctx.policy.is_retryable(error)
+        and job.task.should_retry(error, job.retries)
+    )
+
+
+def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
+    if not _should_retry(ctx, job, error):
+        return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
+    job.retries += 1
+    if isinstance(error, ResponseValidationError):
+        if job.last_reply is not None:
+            job.follow_up = [
+                *job.follow_up,
+                {"role": "assistant", "content": job.last_reply},
+                {"role": "user", "content": _CORRECTION.format(error=error)},
+            ]
+        delay = 0.0  # the provider is fine; only the reply needs correcting
+    else:
+        delay = ctx.policy.backoff_delay(error, job.retries)
+    return Outcome(job, retry_at=[(ctx.clock() + delay, job)])
+
+
+def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
+    if job.leader is None:
+        return Outcome(job, finished=_succeed(ctx, job, job.members[0], result, 1))
+    try:
+        parts = job.leader.split_batch_result(result)
+    except Exception as error:
+        return _after_failure(ctx, job, _as_validation_error(error))
+    outcome = Outcome(job)
+    share = len(job.members)
+    for position in job.members:
+        task_id = ctx.tasks[position].task_id
+        if task_id in parts:
+            outcome.finished += _succeed(ctx, job, position, parts[task_id], share)
+        else:
+            _retry_alone(ctx, job, position, outcome)
+    return outcome
+
+
+def _retry_alone(ctx: BatchContext, job: Job, position: int, outcome: Outcome) -> None:
+    """A member missing from a combined result is asked again on its own."""
+    missing = ResponseValidationError(
+        f"task {ctx.tasks[position].task_id} is missing from the combined reply"
+    )
+    if job.retries >= ctx.max_retries:
+        outcome.finished += _fail_members(ctx, job, [position], missing)
+        return
+    usage, cost = _share(job, len(job.members))
+    alone = Job(
+        task=ctx.tasks[position],
+        members=[position],
+        solo=True,
+        retries=job.retries + 1,
+        attempts=job.attempts,
+        usage=usage,
+        cost=cost,
+        cost_is_estimate=job.cost_is_estimate,
+        first_started=job.first_started,
+    )
+    outcome.retry_at.append((ctx.clock(), alone))
+
+
+def _share(job: Job, members: int) -> tuple[Usage, float]:
+    """One member's even share of what a (combined) request cost."""
+    if members <= 1:
+        return job.usage, job.cost
+    usage = job.usage
+    return (
+        Usage(
+            usage.prompt_tokens // members,
+            usage.completion_tokens // members,
+            usage.reasoning_tokens // members,
+            usage.cached_tokens // members,
+        ),
+        job.cost / members,
+    )
+
+
+def _succeed(ctx: BatchContext, job: Job, position: int, result: Any, share: int) -> list[int]:
+    task = ctx.tasks[position]
+    try:
+        task.on_success(result)
+    except Exception as error:
+        return _fail_members(ctx, job, [position], error, prefix="on_success failed: ")
+    usage, cost = _share(job, share)
+    _finish(
+        ctx,
+        position,
+        _result(ctx, job, task, success=True, result=result, error=None, usage=usage, cost=cost),
+    )
+    return [position]
+
+
+def _fail_members(
+    ctx: BatchContext, job: Job, positions: list[int], error: BaseException, prefix: str = ""
+) -> list[int]:
+    usage, cost = _share(job, len(job.members))
+    message = prefix + (str(error) or type(error).__name__)
+    for position in positions:
+        task = ctx.tasks[position]
+        _finish(
+            ctx,
+            position,
+            _result(
+                ctx, job, task, success=False, result=None, error=message, usage=usage, cost=cost
+            ),
+        )
+    return positions
+
+
+def _result(
+    ctx: BatchContext,
+    job: Job,
+    task: LLMTask,
+    *,
+    success: bool,
+    result: Any,
+    error: str | None,
+    usage: Usage,
+    cost: float,
+) -> TaskResult:
+    started = job.first_started if job.first_started is not None else ctx.clock()
+    return TaskResult(
+        task_id=task.task_id,
+        success=success,
+        result=result,
+        error=error,
+        attempts=job.attempts,
+        execution_time=max(ctx.clock() - started, 0.0),
+        usage=usage,
+        cost=cost,
+        cost_is_estimate=job.cost_is_estimate,
+    )
+
+
+def _finish(ctx: BatchContext, position: int, result: TaskResult) -> None:
+    """Publish a finished task's result and journal it, here in the worker."""
+    ctx.results[position] = result
+    if ctx.journal is not None:
+        ctx.journal.record(ctx.tasks[position], result.task_id, result)

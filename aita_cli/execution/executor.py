@@ -1,0 +1,307 @@
+"""`ParallelLLMExecutor`: runs batches of LLM tasks on one shared, rate-limited pool.
+
+One executor serves every batch of a command, so the thread pool, the rate limiter and
+the cost ledger (and with it the `max_cost` budget) are created once and shared:
+
+    with create_executor(client) as executor:
+        result = executor.execute_batch(tasks, checkpoint_name="exam1_rubric")
+
+How a batch runs is in `scheduling.py`; one attempt of one request in `attempt.py`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from aita_cli.config import Settings, load_settings
+from aita_cli.execution.attempt import BatchContext
+from aita_cli.execution.batch_journal import OpenedJournal, open_batch_journal
+from aita_cli.execution.checkpoint import CheckpointManager
+from aita_cli.execution.cost_ledger import CostLedger
+from aita_cli.execution.graph import TaskGraph
+from aita_cli.execution.progress import ProgressReporter, make_progress_reporter
+from aita_cli.execution.rate_limiter import TokenBucketRateLimiter
+from aita_cli.execution.results import BatchExecutionResult, TaskResult, build_metrics
+from aita_cli.execution.retry import RetryPolicy
+from aita_cli.execution.scheduling import BatchScheduler
+from aita_cli.execution.tasks import LLMTask
+from aita_cli.llm.base import LLMClient
+
+__all__ = ["ParallelLLMExecutor", "create_executor"]
+
+
+class ParallelLLMExecutor:
+    """Runs LLM tasks concurrently: rate-limited, retried, journaled, budgeted.
+
+    `max_retries` is the number of retries after the first attempt. `max_cost` (USD)
+    stops new work once this executor has spent that much, over all its batches.
+    `clock`/`sleep` drive the rate limiter and the retry backoff (tests inject fakes).
+    The executor does not close `llm_client`; its owner does.
+    """
+
+    def __init__(  # noqa: PLR0917 - the positional order is the public contract
+        self,
+        llm_client: LLMClient,
+        max_workers: int = 5,
+        rate_limit: float = 10.0,
+        enable_checkpointing: bool = True,
+        checkpoint_interval: int = 10,
+        checkpoint_dir: Path | str | None = None,
+        max_retries: int = 3,
+        show_progress: bool = True,
+        max_cost: float | None = None,
+        *,
+        max_batch_size: int = 8,
+        progress: ProgressReporter | None = None,
+        retry_policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        interrupt_grace: float = 5.0,
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        if checkpoint_interval < 1:
+            raise ValueError(f"checkpoint_interval must be at least 1, got {checkpoint_interval}")
+        self.llm_client = llm_client
+        self.max_workers = max_workers
+        self.enable_checkpointing = enable_checkpointing
+        self.checkpoint_interval = checkpoint_interval
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else Path("./checkpoints")
+        self.max_retries = max_retries
+        self.max_cost = max_cost
+        self.max_batch_size = max(1, max_batch_size)
+        self.interrupt_grace = interrupt_grace
+        self.progress = progress if progress is not None else make_progress_reporter(show_progress)
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.rate_limiter = TokenBucketRateLimiter(rate_limit, clock=clock, sleep=sleep)
+        self.cost_ledger = CostLedger()
+        self._clock = clock
+        self._sleep = sleep
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="aita-worker")
+        self._stop = threading.Event()
+        self._batch_lock = threading.Lock()
+        self._abandoned = False
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def __enter__(self) -> ParallelLLMExecutor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the pool down. Calls abandoned after an interrupt are not waited for."""
+        if self._closed:
+            return
+        self._closed = True
+        self._pool.shutdown(wait=not self._abandoned, cancel_futures=True)
+
+    def request_stop(self) -> None:
+        """Stop the running batch as Ctrl-C does: start nothing new, give in-flight calls
+        `interrupt_grace` seconds, and return with ``stopped="interrupted"``. Thread-safe;
+        a batch started later is not affected."""
+        self._stop.set()
+
+    # -- running a batch -----------------------------------------------------------
+
+    def execute_batch(
+        self,
+        tasks: Iterable[LLMTask],
+        checkpoint_name: str | None = None,
+        resume_from_checkpoint: bool = False,
+        on_task_complete: Callable[[TaskResult], None] | None = None,
+        description: str | None = None,
+    ) -> BatchExecutionResult:
+        """Run `tasks` and return one result per task, in the order given.
+
+        With checkpointing on and a `checkpoint_name`, every finished task is journaled;
+        `resume_from_checkpoint` reuses the latest journal of that name (successes whose
+        request is unchanged are not run again). `on_task_complete` is called in this
+        thread for every finished task, resumed ones included. A stop (Ctrl-C,
+        `request_stop`, the cost budget) returns normally with `stopped` set.
+        """
+        if self._closed:
+            raise RuntimeError("this executor is closed")
+        task_list = list(tasks)
+        graph = TaskGraph.build(task_list)
+        with self._batch_lock:
+            self._stop = threading.Event()  # per batch: late workers keep their own
+            opened = self._open_journal(checkpoint_name, resume_from_checkpoint, len(task_list))
+            label = description or checkpoint_name or "tasks"
+            return self._run(task_list, graph, opened, on_task_complete, label)
+
+    def _open_journal(self, name: str | None, resume: bool, total: int) -> OpenedJournal | None:
+        if not (self.enable_checkpointing and name):
+            return None
+        return open_batch_journal(
+            CheckpointManager(self.checkpoint_dir),
+            name,
+            resume=resume,
+            header={"name": name, "total_tasks": total},
+            fsync_interval=self.checkpoint_interval,
+        )
+
+    def _run(
+        self,
+        tasks: list[LLMTask],
+        graph: TaskGraph,
+        opened: OpenedJournal | None,
+        on_task_complete: Callable[[TaskResult], None] | None,
+        description: str,
+    ) -> BatchExecutionResult:
+        ctx = self._context(tasks, opened)
+        scheduler = BatchScheduler(
+            ctx,
+            graph,
+            self._pool,
+            max_workers=self.max_workers,
+            max_batch_size=self.max_batch_size,
+            reporter=self.progress,
+            description=description,
+            on_task_complete=on_task_complete,
+            reusable=opened.reusable if opened else {},
+            interrupt_grace=self.interrupt_grace,
+            sleep=self._sleep,
+        )
+        started = self._clock()
+        try:
+            with _sigint_calls(scheduler.note_interrupt):
+                scheduler.run()
+        finally:
+            self._abandoned = self._abandoned or bool(scheduler.still_running)
+            reason = scheduler.stop_reason()
+            results, not_started = scheduler.final_results(reason)
+            if ctx.journal is not None:
+                ctx.journal.finish_and_close(_summary(results, not_started, reason, ctx))
+        if ctx.journal is not None and ctx.journal.error is not None:
+            raise ctx.journal.error
+        return self._result(
+            ctx=ctx,
+            scheduler=scheduler,
+            opened=opened,
+            results=results,
+            not_started=not_started,
+            started=started,
+        )
+
+    def _context(self, tasks: list[LLMTask], opened: OpenedJournal | None) -> BatchContext:
+        return BatchContext(
+            tasks=tasks,
+            results=[None] * len(tasks),
+            client=self.llm_client,
+            limiter=self.rate_limiter,
+            policy=self.retry_policy,
+            max_retries=self.max_retries,
+            ledger=self.cost_ledger,
+            batch_ledger=CostLedger(),
+            max_cost=self.max_cost,
+            stop=self._stop,
+            clock=self._clock,
+            journal=opened.journal if opened else None,
+        )
+
+    def _result(
+        self,
+        *,
+        ctx: BatchContext,
+        scheduler: BatchScheduler,
+        opened: OpenedJournal | None,
+        results: list[TaskResult],
+        not_started: list[str],
+        started: float,
+    ) -> BatchExecutionResult:
+        totals = ctx.batch_ledger.totals()
+        metrics = build_metrics(
+            results,
+            not_started=set(not_started),
+            spent=totals.usage,
+            cost=totals.cost,
+            cost_is_estimate=totals.cost_is_estimate,
+            attempts=totals.attempts,
+            rate_limit_wait_s=ctx.rate_limit_wait_s,
+            elapsed=max(self._clock() - started, 0.0),
+        )
+        notices = list(opened.notices) if opened else []
+        if scheduler.fingerprint_changed:
+            notices.append(
+                f"{scheduler.fingerprint_changed} recorded task(s) changed since the "
+                "checkpoint and ran again"
+            )
+        return BatchExecutionResult(
+            task_results=results,
+            metrics=metrics,
+            checkpoint_path=opened.journal.path if opened else None,
+            stopped=scheduler.stop_reason() if not_started else None,
+            not_started=not_started,
+            notices=notices,
+        )
+
+
+def _summary(
+    results: list[TaskResult], not_started: list[str], reason: str | None, ctx: BatchContext
+) -> dict[str, Any]:
+    succeeded = sum(1 for result in results if result.success)
+    return {
+        "total_tasks": len(results),
+        "succeeded": succeeded,
+        "failed": len(results) - succeeded - len(not_started),
+        "not_finished": len(not_started),
+        "stopped": reason if not_started else None,
+        "cost": ctx.batch_ledger.spent,
+        "cost_is_estimate": ctx.batch_ledger.cost_is_estimate,
+    }
+
+
+@contextmanager
+def _sigint_calls(on_interrupt: Callable[[], None]) -> Iterator[None]:
+    """While a batch runs in the main thread, Ctrl-C calls `on_interrupt` instead of
+    raising KeyboardInterrupt at an arbitrary point of the bookkeeping."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        on_interrupt()
+
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def create_executor(
+    llm_client: LLMClient, settings: Settings | None = None, **overrides: Any
+) -> ParallelLLMExecutor:
+    """An executor configured from `Settings` (the AITA_* environment), `overrides` on top."""
+    settings = settings or load_settings()
+    options: dict[str, Any] = {
+        "max_workers": settings.max_workers,
+        "rate_limit": settings.rate_limit_rps,
+        "enable_checkpointing": settings.enable_checkpointing,
+        "checkpoint_interval": settings.checkpoint_interval,
+        "checkpoint_dir": settings.checkpoint_dir,
+        "max_retries": settings.max_retries,
+        "show_progress": settings.show_progress,
+        "max_cost": settings.max_cost,
+    }
+    options.update(overrides)
+    return ParallelLLMExecutor(llm_client, **options)

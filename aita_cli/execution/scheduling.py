@@ -1,0 +1,379 @@
+"""The scheduler of one batch: what may start now, and what happens when a job ends.
+
+It runs in the thread that called `execute_batch` and owns all bookkeeping, so nothing
+here needs a lock. Workers only run attempts (see `attempt.py`) and report back through
+a queue. Per event the work is O(1) plus the task's own dependents: no scan over all
+tasks ever happens while the batch runs.
+
+- A task is *ready* once its dependencies succeeded (it gets their results first);
+  ready tasks start in the order given, at most `max_workers` requests at a time, and
+  consecutive compatible `BatchableLLMTask`s share one request.
+- A retry waits in a heap ordered by due time, not in a sleeping worker.
+- A failed task fails its dependents at once ("dependency X failed").
+- On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
+  period; with a cost budget, nothing new starts once it is reached.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aita_cli.errors import DependencyFailedError
+from aita_cli.execution.attempt import BatchContext, Job, Outcome, run_attempt
+from aita_cli.execution.graph import TaskGraph
+from aita_cli.execution.journal import JournalRecord
+from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot
+from aita_cli.execution.results import StopReason, TaskResult
+from aita_cli.execution.tasks import BatchableLLMTask
+from aita_cli.execution.unfinished import complete_results
+from aita_cli.usage import Usage
+
+__all__ = ["BatchScheduler"]
+
+# How often the scheduler wakes without news: bounds how late it notices a stop request
+# and how stale the "waiting for rate limit" display can get.
+_POLL_S = 0.1
+
+TaskCallback = Callable[[TaskResult], None]
+
+
+class BatchScheduler:
+    """Runs one batch to completion or to a stop. Use `run`, then `final_results`."""
+
+    def __init__(
+        self,
+        ctx: BatchContext,
+        graph: TaskGraph,
+        pool: ThreadPoolExecutor,
+        *,
+        max_workers: int,
+        max_batch_size: int,
+        reporter: ProgressReporter,
+        description: str,
+        on_task_complete: TaskCallback | None,
+        reusable: dict[str, JournalRecord],
+        interrupt_grace: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._ctx = ctx
+        self._graph = graph
+        self._pool = pool
+        self._max_workers = max_workers
+        self._max_batch_size = max_batch_size
+        self._reporter = reporter
+        self._description = description
+        self._on_task_complete = on_task_complete
+        self._reusable = reusable
+        self._grace = interrupt_grace
+        self._sleep = sleep
+        self._remaining_dependencies = list(graph.dependency_counts)
+        self._ready: deque[Job] = deque()
+        self._delayed: list[tuple[float, int, Job]] = []
+        self._sequence = itertools.count()
+        self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        self._running: set[Job] = set()
+        self._stopped_jobs: list[Job] = []
+        self._just_finished: deque[int] = deque()
+        self._in_flight_tasks = 0
+        self._done = self._failed = self._retries = 0
+        self._interrupt_requested = False
+        self._hurry = False
+        self.fingerprint_changed = 0
+
+    # -- the main loop -------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until every task finished, or the batch stopped and in-flight work ended."""
+        try:
+            self._seed()
+            self._reporter.start(self._description, len(self._ctx.tasks), self._done)
+            self._loop()
+        except KeyboardInterrupt:
+            self._interrupt_requested = True
+        except BaseException:
+            self._ctx.stop.set()
+            self._drain()
+            raise
+        self._drain()
+        self._reporter.finish(self._snapshot())
+
+    def note_interrupt(self) -> None:
+        """Ctrl-C from the signal handler: only flags, so it is safe at any moment."""
+        if self._interrupt_requested:
+            self._hurry = True  # a second Ctrl-C: stop waiting for in-flight calls
+        self._interrupt_requested = True
+
+    def _loop(self) -> None:
+        while not self._stopping():
+            self._release_due_retries()
+            self._start_ready_jobs()
+            if self._running:
+                self._wait_for_outcomes()
+            elif self._delayed and not self._ctx.budget_reached():
+                self._sleep_until_next_retry()
+            else:
+                return
+
+    def _stopping(self) -> bool:
+        if self._interrupt_requested:
+            self._ctx.stop.set()
+        journal = self._ctx.journal
+        return self._ctx.stop.is_set() or (journal is not None and journal.error is not None)
+
+    def _release_due_retries(self) -> None:
+        now = self._ctx.clock()
+        while self._delayed and self._delayed[0][0] <= now:
+            self._ready.appendleft(heapq.heappop(self._delayed)[2])
+
+    def _start_ready_jobs(self) -> None:
+        while self._ready and len(self._running) < self._max_workers:
+            if self._ctx.budget_reached():
+                return
+            job = self._next_job()
+            self._running.add(job)
+            self._in_flight_tasks += len(job.members)
+            self._pool.submit(self._work, job)
+
+    def _work(self, job: Job) -> None:
+        self._outcomes.put(run_attempt(self._ctx, job))
+
+    def _wait_for_outcomes(self) -> None:
+        timeout = _POLL_S
+        if self._delayed and len(self._running) < self._max_workers:
+            timeout = min(timeout, max(self._delayed[0][0] - self._ctx.clock(), 0.0))
+        try:
+            outcome = self._outcomes.get(timeout=timeout) if timeout > 0 else None
+        except queue.Empty:
+            outcome = None
+        if outcome is not None:
+            self._handle(outcome)
+            self._handle_queued_outcomes()
+        self._reporter.update(self._snapshot())
+
+    def _handle_queued_outcomes(self) -> None:
+        while True:
+            try:
+                outcome = self._outcomes.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(outcome)
+
+    def _sleep_until_next_retry(self) -> None:
+        # Nothing is running: sleep through the backoff in short steps, so a stop
+        # request is noticed quickly. The injected sleep lets tests skip the wait.
+        delay = self._delayed[0][0] - self._ctx.clock()
+        self._reporter.update(self._snapshot())
+        if delay > 0:
+            self._sleep(min(delay, _POLL_S))
+
+    def _drain(self) -> None:
+        """After a stop: give running requests `interrupt_grace` seconds to finish."""
+        if not self._running:
+            return
+        self._ctx.stop.set()
+        deadline = self._ctx.clock() + self._grace
+        while self._running and not self._hurry:
+            remaining = deadline - self._ctx.clock()
+            if remaining <= 0:
+                return
+            try:
+                outcome = self._outcomes.get(timeout=min(remaining, _POLL_S))
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                return
+            self._handle(outcome)
+
+    # -- events --------------------------------------------------------------------
+
+    def _handle(self, outcome: Outcome) -> None:
+        job = outcome.job
+        self._running.discard(job)
+        self._in_flight_tasks -= len(job.members)
+        for due, retry in outcome.retry_at:
+            heapq.heappush(self._delayed, (due, next(self._sequence), retry))
+            self._retries += 1
+        if outcome.cancelled:
+            self._stopped_jobs.append(job)
+        self._just_finished.extend(outcome.finished)
+        self._process_finished()
+
+    def _process_finished(self) -> None:
+        results = self._ctx.results
+        while self._just_finished:
+            position = self._just_finished.popleft()
+            result = results[position]
+            assert result is not None  # set by whoever put it here
+            self._done += 1
+            if result.success:
+                self._release_dependents(position)
+            else:
+                self._failed += 1
+                self._fail_dependents(position)
+            if self._on_task_complete is not None:
+                self._on_task_complete(result)
+
+    def _release_dependents(self, position: int) -> None:
+        for dependent in self._graph.dependents[position]:
+            self._remaining_dependencies[dependent] -= 1
+            if self._remaining_dependencies[dependent] == 0:
+                self._make_ready(dependent)
+
+    def _fail_dependents(self, position: int) -> None:
+        failed_id = self._ctx.tasks[position].task_id
+        for dependent in self._graph.dependents[position]:
+            if self._ctx.results[dependent] is None:
+                error = DependencyFailedError(failed_id)
+                self._publish(
+                    dependent, TaskResult(self._task_id(dependent), False, error=str(error))
+                )
+
+    def _publish(self, position: int, result: TaskResult) -> None:
+        """Record a task finished here (not by a worker) and journal it."""
+        self._ctx.results[position] = result
+        if self._ctx.journal is not None:
+            task = self._ctx.tasks[position] if result.attempts else None
+            self._ctx.journal.record(task, result.task_id, result)
+        self._just_finished.append(position)
+
+    def _task_id(self, position: int) -> str:
+        return self._ctx.tasks[position].task_id
+
+    # -- making tasks ready --------------------------------------------------------
+
+    def _seed(self) -> None:
+        for position, count in enumerate(self._graph.dependency_counts):
+            if count == 0:
+                self._make_ready(position)
+        self._process_finished()
+
+    def _make_ready(self, position: int) -> None:
+        if self._ctx.results[position] is not None:
+            return
+        task = self._ctx.tasks[position]
+        try:
+            if task.dependencies:
+                results = self._ctx.results
+                task.set_dependency_results(
+                    {
+                        dep: _result_of(results[self._graph.index_of[dep]])
+                        for dep in task.dependencies
+                    }
+                )
+        except Exception as error:
+            self._publish(position, TaskResult(task.task_id, False, error=str(error)))
+            return
+        if self._reusable and self._restore(position):
+            return
+        self._ready.append(Job(task, [position]))
+
+    def _restore(self, position: int) -> bool:
+        """Reuse a journaled success whose request is unchanged; True when reused."""
+        task = self._ctx.tasks[position]
+        record = self._reusable.pop(task.task_id, None)
+        if record is None:
+            return False
+        try:
+            if task.fingerprint() != record.fingerprint:
+                self.fingerprint_changed += 1
+                return False
+            result = task.restore_result(record.result)
+            task.on_success(result)
+        except Exception:
+            return False  # unusable record: simply run the task again
+        self._ctx.results[position] = TaskResult(
+            task_id=task.task_id,
+            success=True,
+            result=result,
+            attempts=record.attempts,
+            execution_time=record.execution_time,
+            usage=Usage.from_dict(record.usage),
+            cost=record.cost,
+            cost_is_estimate=record.cost_is_estimate,
+            resumed=True,
+        )
+        self._just_finished.append(position)
+        return True
+
+    def _next_job(self) -> Job:
+        """The next ready job, combined with compatible ready tasks that follow it."""
+        job = self._ready.popleft()
+        if self._max_batch_size <= 1 or not _combinable(job):
+            return job
+        leader = job.task
+        assert isinstance(leader, BatchableLLMTask)
+        group = [job]
+        while self._ready and len(group) < self._max_batch_size:
+            candidate = self._ready[0]
+            if not _combinable(candidate) or not leader.can_batch_with(candidate.task):
+                break
+            group.append(self._ready.popleft())
+        if len(group) == 1:
+            return job
+        try:
+            combined = leader.combine_with([member.task for member in group[1:]])
+        except Exception:
+            self._ready.extendleft(reversed(group[1:]))  # run them one by one instead
+            return job
+        return Job(combined, [member.members[0] for member in group], leader=leader)
+
+    # -- reporting -----------------------------------------------------------------
+
+    def _snapshot(self) -> ProgressSnapshot:
+        ledger = self._ctx.batch_ledger
+        return ProgressSnapshot(
+            description=self._description,
+            total=len(self._ctx.tasks),
+            completed=self._done,
+            failed=self._failed,
+            retries=self._retries,
+            cost=ledger.spent,
+            cost_is_estimate=ledger.cost_is_estimate,
+            waiting_for_rate_limit=self._ctx.limiter.waiting(),
+            in_flight=max(self._in_flight_tasks, 0),
+        )
+
+    def stop_reason(self) -> StopReason | None:
+        """Why tasks were left unfinished, if they were."""
+        if self._interrupt_requested or self._ctx.stop.is_set():
+            return "interrupted"
+        if self._ctx.budget_reached():
+            return "budget"
+        return None
+
+    def final_results(self, reason: StopReason | None) -> tuple[list[TaskResult], list[str]]:
+        """Every task's result in the given order, and the ids left unfinished."""
+        # A copy: a call abandoned after the grace period may still write the original.
+        return complete_results(
+            self._ctx.tasks, list(self._ctx.results), self._unfinished_jobs(), reason
+        )
+
+    def _unfinished_jobs(self) -> Iterator[Job]:
+        jobs: Iterable[Job] = itertools.chain(
+            self._stopped_jobs, self._running, self._ready, (j for _, _, j in self._delayed)
+        )
+        return iter(jobs)
+
+    @property
+    def still_running(self) -> int:
+        """Requests that were still in flight when the run ended (abandoned)."""
+        return len(self._running)
+
+
+def _combinable(job: Job) -> bool:
+    return (
+        isinstance(job.task, BatchableLLMTask)
+        and job.leader is None
+        and not job.solo
+        and job.attempts == 0
+    )
+
+
+def _result_of(result: TaskResult | None) -> Any:
+    return result.result if result is not None else None

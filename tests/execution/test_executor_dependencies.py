@@ -1,0 +1,132 @@
+"""Dependencies stream (no barrier between stages), fail clearly, and are checked first."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import pytest
+
+from aita_cli.errors import BadRequestError, InputError
+from aita_cli.execution.results import TaskResult
+from aita_cli.execution.tasks import SimpleLLMTask
+from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from tests.execution._executor_support import DependentTask, make_executor
+
+
+def test_a_dependent_starts_before_unrelated_slow_tasks_finish() -> None:
+    release_slow = threading.Event()
+    client = ScriptedLLMClient(lambda m, p: "7", gate_timeout=5.0)
+    client.script("slow", ScriptedReply(content="1", gate=release_slow))
+    finished: list[str] = []
+
+    def on_complete(result: TaskResult) -> None:
+        finished.append(result.task_id)
+        if result.task_id == "b":
+            release_slow.set()  # only now may the unrelated slow task finish
+
+    tasks = [
+        SimpleLLMTask("slow", "slow", int),
+        SimpleLLMTask("a", "a", int),
+        DependentTask("b", "b", int, dependencies=["a"]),
+    ]
+    with make_executor(client, max_workers=3) as executor:
+        result = executor.execute_batch(tasks, on_task_complete=on_complete)
+    assert finished == ["a", "b", "slow"]
+    assert result.success_rate == 100.0
+    (slow_call,) = client.calls_for("slow")
+    assert slow_call.finished - slow_call.started < 4.5  # released by b, not by the timeout
+
+
+def test_dependents_receive_dependency_results() -> None:
+    client = ScriptedLLMClient(lambda m, p: "5")
+    client.script("a", "2")
+    client.script("b", "3")
+    tasks = [
+        DependentTask("sum", "sum", int, dependencies=["a", "b"]),
+        SimpleLLMTask("a", "a", int),
+        SimpleLLMTask("b", "b", int),
+    ]
+    with make_executor(client) as executor:
+        result = executor.execute_batch(tasks)
+    assert [r.task_id for r in result.task_results] == ["sum", "a", "b"]
+    assert tasks[0].dependency_results == {"a": 2, "b": 3}
+    assert client.calls_for("sum given a=2, b=3")
+
+
+def test_a_failed_dependency_fails_its_dependents_without_a_call() -> None:
+    client = ScriptedLLMClient(lambda m, p: "5")
+    client.script("a", BadRequestError("rejected", status_code=400))
+    completed: list[str] = []
+    tasks = [
+        SimpleLLMTask("a", "a", int),
+        DependentTask("b", "b", int, dependencies=["a"]),
+        DependentTask("c", "c", int, dependencies=["b"]),
+        SimpleLLMTask("d", "d", int),
+    ]
+    with make_executor(client) as executor:
+        result = executor.execute_batch(
+            tasks, on_task_complete=lambda r: completed.append(r.task_id)
+        )
+    by_id = {r.task_id: r for r in result.task_results}
+    assert by_id["b"].error == "dependency a failed"
+    assert by_id["c"].error == "dependency b failed"
+    assert by_id["d"].success
+    assert client.call_count == 2  # a and d only
+    assert result.metrics.failed_tasks == 3
+    assert sorted(completed) == ["a", "b", "c", "d"]
+    assert result.stopped is None
+    assert result.not_started == []
+
+
+@pytest.mark.parametrize(
+    ("tasks", "message"),
+    [
+        ([SimpleLLMTask("a", "a"), SimpleLLMTask("a", "b")], "'a' appears more than once"),
+        ([SimpleLLMTask("a", "a", dependencies=["zz"])], "depends on 'zz', which is not"),
+        (
+            [
+                SimpleLLMTask("a", "a", dependencies=["b"]),
+                SimpleLLMTask("b", "b", dependencies=["a"]),
+            ],
+            "cycle involving 'a', 'b'",
+        ),
+        ([SimpleLLMTask("a", "a", dependencies=["a"])], "cycle involving 'a'"),
+    ],
+)
+def test_bad_batches_are_rejected_before_anything_runs(tasks: list[Any], message: str) -> None:
+    client = ScriptedLLMClient()
+    with make_executor(client) as executor, pytest.raises(InputError, match=message):
+        executor.execute_batch(tasks)
+    assert client.call_count == 0
+
+
+def test_results_come_back_in_the_order_given() -> None:
+    rng = random.Random(3)
+    delays = {f"t{i}": rng.uniform(0, 0.004) for i in range(40)}
+    client = ScriptedLLMClient(lambda m, p: "1", latency=lambda m, p: delays[str(m[0]["content"])])
+    tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(40)]
+    with make_executor(client, max_workers=8) as executor:
+        result = executor.execute_batch(tasks)
+    assert [r.task_id for r in result.task_results] == [t.task_id for t in tasks]
+    assert result.get_result_by_id("t17") is result.task_results[17]
+    assert result.get_result_by_id("nope") is None
+    assert client.max_in_flight <= 8
+
+
+def test_one_executor_serves_several_batches() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.5)
+    with make_executor(client, max_workers=2) as executor:
+        first = executor.execute_batch([SimpleLLMTask("a", "a", int)])
+        second = executor.execute_batch([SimpleLLMTask("a", "a", int)])
+    assert first.metrics.total_cost == second.metrics.total_cost == 0.5
+    assert executor.cost_ledger.spent == 1.0  # the ledger spans batches
+
+
+def test_empty_batch() -> None:
+    with make_executor(ScriptedLLMClient()) as executor:
+        result = executor.execute_batch([])
+    assert result.task_results == []
+    assert result.success_rate == 0.0
+    assert result.metrics.total_tasks == 0

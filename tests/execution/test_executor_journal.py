@@ -1,0 +1,158 @@
+"""The journal through the executor: crash safety, resume, re-runs, locking, notices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from aita_cli.errors import BadRequestError, CheckpointLockedError
+from aita_cli.execution.checkpoint import CheckpointManager
+from aita_cli.execution.results import BatchExecutionResult
+from aita_cli.execution.tasks import LLMTask, SimpleLLMTask
+from aita_cli.llm.scripted import ScriptedLLMClient
+from tests.execution._executor_support import (
+    CountingTask,
+    DependentTask,
+    journal_lines,
+    make_executor,
+    number_tasks,
+)
+
+NAME = "exam1_rubric"
+
+
+def run(
+    tmp_path: Path, tasks: Sequence[LLMTask], client: ScriptedLLMClient, resume: bool = False
+) -> BatchExecutionResult:
+    with make_executor(client, tmp_path, checkpoint_interval=2) as executor:
+        return executor.execute_batch(tasks, checkpoint_name=NAME, resume_from_checkpoint=resume)
+
+
+def test_every_finished_task_is_journaled(tmp_path: Path) -> None:
+    result = run(tmp_path, number_tasks(5), ScriptedLLMClient(lambda m, p: "3", cost=0.01))
+    assert result.checkpoint_path is not None
+    assert result.checkpoint_path.name.startswith(f"{NAME}_")
+    lines = journal_lines(result.checkpoint_path)
+    assert lines[0]["type"] == "header"
+    assert sorted(line["task_id"] for line in lines[1:-1]) == [f"t{i}" for i in range(5)]
+    assert all(line["result"] == 3 and line["cost"] == 0.01 for line in lines[1:-1])
+    assert lines[-1]["type"] == "end"
+    assert lines[-1]["summary"]["succeeded"] == 5
+
+
+def test_resume_after_a_crash_runs_only_what_is_missing(tmp_path: Path) -> None:
+    first = run(tmp_path, number_tasks(6), ScriptedLLMClient(lambda m, p: "3"))
+    path = first.checkpoint_path
+    assert path is not None
+    # Simulate a crash: no end record, the last two records lost, the one before torn.
+    lines = path.read_bytes().splitlines(keepends=True)
+    kept, torn = lines[:4], lines[4]
+    path.write_bytes(b"".join(kept) + torn[: len(torn) // 2])
+    survived = {line["task_id"] for line in journal_lines_safe(path)}
+    assert len(survived) == 3
+
+    client = ScriptedLLMClient(lambda m, p: "4")
+    tasks = [CountingTask(f"t{i}", f"t{i}") for i in range(6)]
+    second = run(tmp_path, tasks, client, resume=True)
+
+    ran = {call.key for call in client.calls}
+    assert ran == {f"t{i}" for i in range(6)} - survived
+    for task, outcome in zip(tasks, second.task_results, strict=True):
+        assert outcome.success
+        assert outcome.resumed == (task.task_id in survived)
+        assert task.successes == [outcome.result]  # on_success also for resumed ones
+    assert second.metrics.resumed_tasks == 3
+    assert second.checkpoint_path == path
+    assert any("resuming checkpoint" in notice for notice in second.notices)
+    state = CheckpointManager(tmp_path).load(path)
+    assert len(state.successes) == 6
+    assert state.finished
+
+
+def journal_lines_safe(path: Path) -> list[dict[str, object]]:
+    state = CheckpointManager(path.parent).load(path)
+    return [{"task_id": task_id} for task_id in state.records]
+
+
+def test_failed_tasks_run_again_on_resume(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t2", BadRequestError("rejected", status_code=400))
+    first = run(tmp_path, number_tasks(4), client)
+    assert first.metrics.failed_tasks == 1
+
+    again = ScriptedLLMClient(lambda m, p: "1")
+    second = run(tmp_path, number_tasks(4), again, resume=True)
+    assert [call.key for call in again.calls] == ["t2"]
+    assert second.success_rate == 100.0
+    assert second.metrics.total_cost == 0.0
+
+
+def test_a_changed_request_runs_again(tmp_path: Path) -> None:
+    run(tmp_path, number_tasks(3), ScriptedLLMClient(lambda m, p: "1"))
+    changed = number_tasks(3)
+    changed[1] = SimpleLLMTask("t1", "t1 but reworded", int)
+    client = ScriptedLLMClient(lambda m, p: "1")
+    second = run(tmp_path, changed, client, resume=True)
+    assert [call.key for call in client.calls] == ["t1 but reworded"]
+    assert not second.task_results[1].resumed
+    assert any("changed since the checkpoint" in notice for notice in second.notices)
+
+
+def test_resumed_dependencies_feed_their_dependents(tmp_path: Path) -> None:
+    def tasks() -> list[LLMTask]:
+        return [SimpleLLMTask("a", "a", int), DependentTask("b", "b", int, dependencies=["a"])]
+
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("b given a=1", BadRequestError("rejected", status_code=400))
+    run(tmp_path, tasks(), client)
+    again = ScriptedLLMClient(lambda m, p: "1")
+    second = run(tmp_path, tasks(), again, resume=True)
+    assert [call.key for call in again.calls] == ["b given a=1"]
+    assert [r.resumed for r in second.task_results] == [True, False]
+
+
+def test_a_journal_in_use_is_refused(tmp_path: Path) -> None:
+    first = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
+    assert first.checkpoint_path is not None
+    holder = FileLock(str(first.checkpoint_path) + ".lock")
+    with holder, pytest.raises(CheckpointLockedError, match="in use by another aita process"):
+        run(tmp_path, number_tasks(2), ScriptedLLMClient(), resume=True)
+
+
+def test_an_unfinished_journal_is_pointed_out(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", BadRequestError("rejected", status_code=400))
+    run(tmp_path, number_tasks(2), client)
+    second = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
+    assert any("resume it with --resume" in notice for notice in second.notices)
+    assert len(CheckpointManager(tmp_path).list()) == 2  # a new journal was started
+    third = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
+    assert third.notices == []  # the latest one finished cleanly
+
+
+def test_resume_without_a_journal_starts_fresh(tmp_path: Path) -> None:
+    result = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"), resume=True)
+    assert result.success_rate == 100.0
+    assert any("no checkpoint named" in notice for notice in result.notices)
+    assert result.checkpoint_path is not None
+    assert result.checkpoint_path.exists()
+
+
+def test_checkpointing_off_writes_nothing(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, tmp_path, enable_checkpointing=False) as executor:
+        result = executor.execute_batch(number_tasks(2), checkpoint_name=NAME)
+    assert result.checkpoint_path is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_result_that_is_not_json_is_journaled_as_failed(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    result = run(tmp_path, [SimpleLLMTask("odd", "odd", lambda text: {1, 2})], client)
+    assert result.task_results[0].success  # in memory it is fine
+    assert result.checkpoint_path is not None
+    state = CheckpointManager(tmp_path).load(result.checkpoint_path)
+    assert state.failures["odd"].error is not None

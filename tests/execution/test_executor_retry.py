@@ -1,0 +1,191 @@
+"""Retries end to end: what is retried, how long it waits, and what a re-ask says."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from aita_cli.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ResponseValidationError,
+    ServerError,
+)
+from aita_cli.errors import RateLimitError as ProviderRateLimitError
+from aita_cli.execution.retry import RetryPolicy
+from aita_cli.execution.tasks import SimpleLLMTask
+from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.usage import Usage
+from tests.execution._executor_support import FakeClock, RecordingReporter, make_executor
+
+
+def fake_timed_client(clock: FakeClock, **options: Any) -> ScriptedLLMClient:
+    return ScriptedLLMClient(lambda m, p: "1", clock=clock, sleep=clock.sleep, **options)
+
+
+def test_429_waits_for_retry_after_then_succeeds() -> None:
+    clock = FakeClock()
+    client = fake_timed_client(clock)
+    client.script("q", ProviderRateLimitError("slow down", status_code=429, retry_after=7.0))
+    with make_executor(client, clock=clock, sleep=clock.sleep, max_workers=1) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    first, second = client.calls_for("q")
+    assert result.task_results[0].success
+    assert result.task_results[0].attempts == 2
+    assert second.started - first.finished == pytest.approx(7.0, abs=1e-6)
+
+
+def test_backoff_delays_come_from_the_policy() -> None:
+    clock = FakeClock()
+    client = fake_timed_client(clock)
+    client.script("q", ServerError("boom", status_code=500), ServerError("boom", status_code=503))
+    policy = RetryPolicy(max_retries=3, base_delay=2.0, max_delay=100.0, rng=random.Random(1))
+    expected = random.Random(1)
+    first_delay, second_delay = expected.uniform(0, 2.0), expected.uniform(0, 4.0)
+    with make_executor(
+        client, clock=clock, sleep=clock.sleep, max_workers=1, retry_policy=policy
+    ) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    calls = client.calls_for("q")
+    assert result.task_results[0].attempts == 3
+    assert calls[1].started - calls[0].finished == pytest.approx(first_delay, abs=1e-6)
+    assert calls[2].started - calls[1].finished == pytest.approx(second_delay, abs=1e-6)
+    assert result.metrics.retried_tasks == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BadRequestError("bad request", status_code=400),
+        AuthenticationError("key rejected", status_code=401),
+        BadRequestError("no such model", status_code=404),
+    ],
+)
+def test_fatal_errors_are_not_retried(error: Exception) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("q", error)  # type: ignore[arg-type]
+    with make_executor(client) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    assert client.call_count == 1
+    outcome = result.task_results[0]
+    assert not outcome.success
+    assert outcome.error == str(error)
+    assert outcome.attempts == 1
+    assert result.failed_results == [outcome]
+
+
+def test_retries_stop_at_max_retries() -> None:
+    clock = FakeClock()
+    client = fake_timed_client(clock)
+    client.script("q", *[ServerError("down", status_code=500) for _ in range(5)])
+    with make_executor(client, clock=clock, sleep=clock.sleep, max_retries=2) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    assert client.call_count == 3
+    assert result.task_results[0].attempts == 3
+    assert result.task_results[0].error == "down"
+    assert result.metrics.failed_tasks == 1
+
+
+def test_task_should_retry_can_refuse() -> None:
+    class NoRetry(SimpleLLMTask):
+        def should_retry(self, error: Exception, retry_count: int) -> bool:
+            return False
+
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("q", ServerError("down", status_code=500))
+    with make_executor(client) as executor:
+        result = executor.execute_batch([NoRetry("q", "q", int)])
+    assert client.call_count == 1
+    assert not result.task_results[0].success
+
+
+def test_parse_failure_is_reasked_with_the_error_text() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("q", "forty-two", "42")
+    with make_executor(client) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    assert result.task_results[0].result == 42
+    second = client.calls_for("q")[1].messages
+    assert [m["role"] for m in second] == ["user", "assistant", "user"]
+    assert second[1]["content"] == "forty-two"
+    assert "invalid literal for int()" in second[2]["content"]
+
+
+def test_validation_error_reask_is_bounded() -> None:
+    def must_be_even(text: str) -> int:
+        if int(text) % 2:
+            raise ResponseValidationError(f"{text} is odd; the answer must be even")
+        return int(text)
+
+    client = ScriptedLLMClient(lambda m, p: "3")
+    with make_executor(client, max_retries=2) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", must_be_even)])
+    assert client.call_count == 3
+    assert result.task_results[0].error == "3 is odd; the answer must be even"
+    last = client.calls_for("q")[-1].messages
+    assert len(last) == 5  # the prompt plus two rounds of reply and correction
+    assert "must be even" in last[-1]["content"]
+
+
+def test_failed_attempts_are_charged() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.002, usage=Usage(10, 5))
+    client.script(
+        "q",
+        ServerError("down", status_code=500, usage=Usage(3, 0), cost=0.01),
+        "not a number",  # paid for, then rejected by parse
+    )
+    with make_executor(client, retry_policy=RetryPolicy(base_delay=0.0)) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    outcome = result.task_results[0]
+    assert outcome.success
+    assert outcome.attempts == 3
+    assert outcome.cost == pytest.approx(0.014)
+    assert result.metrics.total_cost == pytest.approx(0.014)
+    assert result.metrics.prompt_tokens == 3 + 10 + 10
+    assert result.metrics.completion_tokens == 5 + 5
+    assert result.metrics.attempts == 3
+    assert executor.cost_ledger.spent == pytest.approx(0.014)
+
+
+def test_estimated_cost_is_flagged() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.001, cost_is_estimate=True)
+    with make_executor(client) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    assert result.task_results[0].cost_is_estimate
+    assert result.metrics.cost_is_estimate
+
+
+def test_every_attempt_passes_the_rate_limiter() -> None:
+    # A real, fast limiter: 20 grants per second, burst 1. Four tasks plus one retry are
+    # five grants, so the last one starts at least 0.2 s after the first.
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", ServerError("down", status_code=500))
+    reporter = RecordingReporter()
+    policy = RetryPolicy(base_delay=0.0)
+    with make_executor(
+        client, rate_limit=20.0, max_workers=4, retry_policy=policy, progress=reporter
+    ) as executor:
+        tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(4)]
+        result = executor.execute_batch(tasks)
+    starts = sorted(call.started for call in client.calls)
+    assert len(starts) == 5
+    assert starts[-1] - starts[0] >= 4 / 20.0 - 0.01
+    assert result.metrics.rate_limit_wait_s > 0
+    assert reporter.finished[-1].retries == 1
+    assert any(snapshot.waiting_for_rate_limit > 0 for snapshot in reporter.snapshots)
+
+
+def test_any_parse_error_is_reasked() -> None:
+    def needs_answer_key(text: str) -> str:
+        return str(json.loads(text)["answer"])
+
+    client = ScriptedLLMClient(lambda m, p: '{"answer": 5}')
+    client.script("q", '{"wrong": 1}')
+    with make_executor(client) as executor:
+        result = executor.execute_batch([SimpleLLMTask("q", "q", needs_answer_key)])
+    assert result.task_results[0].result == "5"
+    correction = client.calls_for("q")[1].messages[-1]["content"]
+    assert "KeyError: 'answer'" in correction

@@ -1,0 +1,155 @@
+"""Stopping: Ctrl-C, request_stop, the cost budget; plus scale and settings."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from aita_cli.config import Settings
+from aita_cli.execution.checkpoint import CheckpointManager
+from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
+from aita_cli.execution.results import TaskResult
+from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from tests.execution._executor_support import RecordingReporter, make_executor, number_tasks
+
+NAME = "exam1_transcribe"
+
+
+def test_request_stop_starts_nothing_new_and_is_resumable(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, tmp_path, max_workers=1) as executor:
+
+        def stop_after_two(result: TaskResult) -> None:
+            if result.task_id == "t1":
+                executor.request_stop()
+
+        result = executor.execute_batch(
+            number_tasks(10), checkpoint_name=NAME, on_task_complete=stop_after_two
+        )
+    assert result.stopped == "interrupted"
+    assert result.not_started == [f"t{i}" for i in range(2, 10)]
+    assert result.metrics.completed_tasks == 2
+    assert result.metrics.failed_tasks == 0
+    assert result.failed_results == []
+    assert result.task_results[5].error == "not finished: the run was interrupted"
+    assert result.checkpoint_path is not None
+    state = CheckpointManager(tmp_path).load(result.checkpoint_path)
+    assert sorted(state.successes) == ["t0", "t1"]
+    assert state.summary is not None
+    assert state.summary["stopped"] == "interrupted"
+
+    again = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(again, tmp_path) as executor:
+        resumed = executor.execute_batch(
+            number_tasks(10), checkpoint_name=NAME, resume_from_checkpoint=True
+        )
+    assert sorted(call.key for call in again.calls) == sorted(result.not_started)
+    assert resumed.stopped is None
+    assert resumed.success_rate == 100.0
+
+
+def test_ctrl_c_in_the_calling_thread_stops_the_batch(tmp_path: Path) -> None:
+    assert threading.current_thread() is threading.main_thread()
+    client = ScriptedLLMClient(lambda m, p: "1")
+
+    def press_ctrl_c(result: TaskResult) -> None:
+        if result.task_id == "t2":
+            _thread.interrupt_main()
+
+    with make_executor(client, tmp_path, max_workers=1) as executor:
+        result = executor.execute_batch(
+            number_tasks(20), checkpoint_name=NAME, on_task_complete=press_ctrl_c
+        )
+    assert result.stopped == "interrupted"
+    assert 3 <= result.metrics.completed_tasks < 20
+    assert len(result.not_started) == 20 - result.metrics.completed_tasks
+    assert result.checkpoint_path is not None
+    state = CheckpointManager(tmp_path).load(result.checkpoint_path)
+    assert len(state.successes) == result.metrics.completed_tasks
+
+
+def test_in_flight_calls_get_a_grace_period_then_are_left(tmp_path: Path) -> None:
+    never = threading.Event()
+    client = ScriptedLLMClient(lambda m, p: "1", gate_timeout=5.0)
+    client.script("t1", ScriptedReply(content="1", gate=never))
+    with make_executor(client, tmp_path, max_workers=2, interrupt_grace=0.2) as executor:
+        timer = threading.Timer(0.2, executor.request_stop)
+        timer.start()
+        began = time.monotonic()
+        result = executor.execute_batch(number_tasks(2), checkpoint_name=NAME)
+        took = time.monotonic() - began
+        timer.join()
+    assert result.stopped == "interrupted"
+    assert result.not_started == ["t1"]
+    assert result.task_results[0].success
+    assert took < 4.0  # did not wait for the held call
+    never.set()  # let the abandoned worker go
+
+
+def test_the_budget_stops_new_work(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.001)
+    with make_executor(client, tmp_path, max_workers=1, max_cost=0.0025) as executor:
+        result = executor.execute_batch(number_tasks(10), checkpoint_name=NAME)
+        later = executor.execute_batch(number_tasks(2, prefix="u"))
+    assert result.stopped == "budget"
+    assert result.metrics.completed_tasks == 3
+    assert result.not_started == [f"t{i}" for i in range(3, 10)]
+    assert result.task_results[3].error == "not finished: the cost budget was reached"
+    assert result.metrics.total_cost == pytest.approx(0.003)
+    assert later.stopped == "budget"
+    assert later.not_started == ["u0", "u1"]
+    assert client.call_count == 3
+
+
+def test_the_budget_lets_a_run_that_fits_finish() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.001)
+    with make_executor(client, max_cost=1.0) as executor:
+        result = executor.execute_batch(number_tasks(5))
+    assert result.stopped is None
+    assert result.success_rate == 100.0
+
+
+def test_ten_thousand_instant_tasks_with_journaling(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", record_calls=False, cost=0.0001)
+    tasks = number_tasks(10_000)
+    with make_executor(client, tmp_path, checkpoint_interval=100) as executor:
+        result = executor.execute_batch(tasks, checkpoint_name=NAME)
+    assert result.metrics.completed_tasks == 10_000
+    assert [r.task_id for r in result.task_results] == [t.task_id for t in tasks]
+    assert result.metrics.total_cost == pytest.approx(1.0)
+    assert result.checkpoint_path is not None
+    assert len(CheckpointManager(tmp_path).load(result.checkpoint_path).successes) == 10_000
+
+
+def test_progress_is_reported() -> None:
+    reporter = RecordingReporter()
+    client = ScriptedLLMClient(lambda m, p: "1", cost=0.25)
+    with make_executor(client, progress=reporter) as executor:
+        executor.execute_batch(number_tasks(4), description="rubrics")
+    assert reporter.started == [("rubrics", 4, 0)]
+    final = reporter.finished[-1]
+    assert (final.completed, final.failed, final.total, final.in_flight) == (4, 0, 4, 0)
+    assert final.cost == 1.0
+
+
+def test_create_executor_takes_settings_and_overrides(tmp_path: Path) -> None:
+    settings = Settings(
+        max_workers=3,
+        rate_limit_rps=0.5,
+        max_retries=1,
+        checkpoint_dir=tmp_path,
+        show_progress=False,
+        max_cost=2.0,
+    )
+    client = ScriptedLLMClient()
+    with create_executor(client, settings, max_workers=7) as executor:
+        assert isinstance(executor, ParallelLLMExecutor)
+        assert executor.max_workers == 7
+        assert executor.rate_limiter.rate == 0.5
+        assert executor.max_retries == 1
+        assert executor.checkpoint_dir == tmp_path
+        assert executor.max_cost == 2.0
