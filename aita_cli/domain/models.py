@@ -139,6 +139,7 @@ class PageImage(BaseModel):
     source_path: Path
     source_kind: Literal["pdf", "image"]
     pdf_page_index: int | None = None  # 0-based page within source_path when a PDF
+    image_frame_index: int | None = None  # 0-based frame of a multi-page TIFF, else None
 
 
 class StudentTranscript(BaseModel):

@@ -1,0 +1,208 @@
+"""Rendering pages to JPEG: PDF pages at a dpi, images upright and RGB, a size cap, and
+clear errors for files that cannot be read."""
+
+from __future__ import annotations
+
+import base64
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from aita_cli.domain.models import PageImage
+from aita_cli.domain.pages import (
+    count_image_frames,
+    count_pdf_pages,
+    page_identity,
+    render_page_data_url,
+    render_page_jpeg,
+)
+from aita_cli.errors import InputError
+from tests.domain.builders import make_encrypted_pdf, make_image, make_pdf
+
+
+def pdf_page(path: Path, index: int = 0) -> PageImage:
+    return PageImage(
+        student="s", page_number=index + 1, source_path=path, source_kind="pdf",
+        pdf_page_index=index,
+    )  # fmt: skip
+
+
+def image_page(path: Path, frame: int | None = None) -> PageImage:
+    return PageImage(
+        student="s", page_number=1, source_path=path, source_kind="image",
+        image_frame_index=frame,
+    )  # fmt: skip
+
+
+def decode(jpeg: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(jpeg))
+    assert image.format == "JPEG"
+    return image
+
+
+def test_pdf_page_renders_at_the_requested_dpi(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf", pages=2, size=(144, 72))  # 2 x 1 inches
+    image = decode(render_page_jpeg(pdf_page(pdf, 1), dpi=100))
+    assert image.size == (200, 100)
+    assert image.mode == "RGB"
+    assert count_pdf_pages(pdf) == 2
+
+
+def test_pdf_page_is_capped_at_max_side(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "poster.pdf", pages=1, size=(1440, 720))  # 20 x 10 inches
+    image = decode(render_page_jpeg(pdf_page(pdf), dpi=300, max_side=400))
+    assert image.size == (400, 200)
+
+
+def test_missing_pdf_page_is_an_input_error(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf", pages=1)
+    with pytest.raises(InputError, match=r"a.pdf: has no page 3 \(it has 1\)"):
+        render_page_jpeg(pdf_page(pdf, 2))
+
+
+def test_exif_rotated_photo_comes_out_upright(tmp_path: Path) -> None:
+    upright = Image.new("RGB", (40, 60), "white")
+    upright.paste((0, 0, 0), (0, 0, 40, 10))  # a black band along the top edge
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated; viewers turn it 90 degrees clockwise
+    path = tmp_path / "photo.jpg"
+    upright.transpose(Image.Transpose.ROTATE_90).save(path, exif=exif)
+    image = decode(render_page_jpeg(image_page(path)))
+    assert image.size == (40, 60)
+    top, bottom = image.getpixel((20, 3)), image.getpixel((20, 56))
+    assert isinstance(top, tuple)
+    assert isinstance(bottom, tuple)
+    assert max(top) < 60
+    assert min(bottom) > 200
+
+
+def test_transparent_png_lands_on_white(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "clear.png", mode="RGBA")
+    image = decode(render_page_jpeg(image_page(path)))
+    assert image.mode == "RGB"
+    pixel = image.getpixel((5, 5))
+    assert isinstance(pixel, tuple)
+    assert min(pixel) > 245
+
+
+@pytest.mark.parametrize(
+    ("mode", "suffix"), [("L", ".png"), ("P", ".png"), ("CMYK", ".jpg"), ("1", ".tiff")]
+)
+def test_colour_modes_become_rgb(tmp_path: Path, mode: str, suffix: str) -> None:
+    path = make_image(tmp_path / f"page{suffix}", mode=mode)
+    assert decode(render_page_jpeg(image_page(path))).mode == "RGB"
+
+
+def test_16_bit_grey_keeps_its_levels(tmp_path: Path) -> None:
+    path = tmp_path / "deep.png"
+    Image.new("I;16", (30, 30), 32768).save(path)
+    pixel = decode(render_page_jpeg(image_page(path))).getpixel((15, 15))
+    assert isinstance(pixel, tuple)
+    assert 120 <= pixel[0] <= 136  # half of 65535 is half of 255, not clipped to white
+
+
+def test_large_image_is_downscaled(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "big.webp", size=(1200, 600))
+    assert decode(render_page_jpeg(image_page(path), max_side=300)).size == (300, 150)
+
+
+def test_small_image_is_not_enlarged(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "small.png", size=(60, 40))
+    assert decode(render_page_jpeg(image_page(path))).size == (60, 40)
+
+
+def test_multi_page_tiff_frames(tmp_path: Path) -> None:
+    path = tmp_path / "scan.tiff"
+    frames = [Image.new("RGB", (30 + 10 * n, 20), "white") for n in range(3)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    assert count_image_frames(path) == 3
+    assert decode(render_page_jpeg(image_page(path, frame=2))).size == (50, 20)
+
+
+def test_phone_mpo_jpeg_is_one_page(tmp_path: Path) -> None:
+    path = tmp_path / "phone.jpg"
+    frames = [Image.new("RGB", (40, 30), "white"), Image.new("RGB", (20, 15), "gray")]
+    frames[0].save(path, "MPO", save_all=True, append_images=frames[1:])
+    assert count_image_frames(path) == 1
+    assert decode(render_page_jpeg(image_page(path))).size == (40, 30)
+
+
+def test_data_url_prefix(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "p.png")
+    url = render_page_data_url(image_page(path), quality=50)
+    assert url.startswith("data:image/jpeg;base64,")
+    decode(base64.b64decode(url.removeprefix("data:image/jpeg;base64,")))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"\x89PNG\r\n\x1a\nbroken", "unreadable image"), (b"", "unreadable image")],
+)
+def test_unreadable_image_names_file_and_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "submissions" / "bob" / "page1.png"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=rf"^submissions/bob/page1.png: {reason}"):
+        render_page_jpeg(image_page(path))
+    with pytest.raises(InputError, match=reason):
+        count_image_frames(path)
+
+
+def test_truncated_jpeg_fails_at_render(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "cut.jpg", size=(400, 400))
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(InputError, match=r"cut\.jpg: unreadable image"):
+        render_page_jpeg(image_page(path))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"%PDF-1.4 garbage", "the PDF is corrupt or not a PDF"), (b"", "the PDF is empty")],
+)
+def test_bad_pdf_names_file_and_reason(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "x.pdf"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=f"^x.pdf: {reason}"):
+        count_pdf_pages(path)
+    with pytest.raises(InputError, match=f"^x.pdf: {reason}"):
+        render_page_jpeg(pdf_page(path))
+
+
+def test_encrypted_pdf_is_reported_as_such(tmp_path: Path) -> None:
+    path = make_encrypted_pdf(tmp_path / "locked.pdf")
+    with pytest.raises(InputError, match=r"locked\.pdf: the PDF is encrypted"):
+        count_pdf_pages(path)
+
+
+def test_page_identity_changes_with_the_file_not_the_render(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf", pages=2)
+    first, second = page_identity(pdf_page(pdf, 0)), page_identity(pdf_page(pdf, 1))
+    assert first["path"] == str(pdf)
+    assert first["size"] == pdf.stat().st_size
+    assert (first["pdf_page_index"], second["pdf_page_index"]) == (0, 1)
+    make_pdf(pdf, pages=3)
+    assert page_identity(pdf_page(pdf, 0))["size"] != first["size"]
+
+
+def test_page_identity_of_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"gone\.png: cannot read the file"):
+        page_identity(image_page(tmp_path / "gone.png"))
+
+
+def test_concurrent_renders_match_sequential_ones(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf", pages=4)
+    pages = [pdf_page(pdf, n % 4) for n in range(16)]
+    sequential = [render_page_jpeg(page) for page in pages[:4]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(render_page_jpeg, pages))
+    assert concurrent == sequential * 4
+
+
+def test_bad_render_settings_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="quality"):
+        render_page_jpeg(image_page(make_image(tmp_path / "p.png")), quality=0)
