@@ -8,10 +8,11 @@ environment, which beats `.env`, which beats the defaults. Any invalid value bec
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from aita_cli.errors import ConfigError
 
@@ -36,6 +37,9 @@ _ACCEPTS: dict[str, str] = {
     "render_dpi": "a whole number of dots per inch between 50 and 600",
     "image_max_side": "a whole number of pixels between 256 and 8192",
     "debug": "true or false",
+    "prices": 'JSON like {"model-id": [prompt_usd_per_mtok, completion_usd_per_mtok]}',
+    "http_referer": "the URL OpenRouter shows for this app",
+    "app_title": "the title OpenRouter shows for this app",
 }
 
 
@@ -72,12 +76,38 @@ class Settings(BaseSettings):
     render_dpi: int = Field(150, ge=50, le=600)
     image_max_side: int = Field(2000, ge=256, le=8192)
     debug: bool = False
+    # USD per million (prompt, completion) tokens, on top of aita_cli.llm.pricing's table.
+    prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(default_factory=dict)
+    http_referer: str = "https://pypi.org/project/aita-cli/"  # OpenRouter attribution
+    app_title: str = "aita"
 
     @field_validator("base_url", "model", "vision_model", "max_cost", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `AITA_MAX_COST=` in a .env means "not set", not "invalid".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices_from_json(cls, value: Any) -> Any:
+        # NoDecode above: we parse here so bad JSON becomes one ConfigError line.
+        if isinstance(value, str | bytes):
+            if not value.strip():
+                return {}
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise ValueError("not valid JSON") from None
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _prices_not_negative(
+        cls, value: dict[str, tuple[float, float]]
+    ) -> dict[str, tuple[float, float]]:
+        if any(price < 0 for pair in value.values() for price in pair):
+            raise ValueError("prices cannot be negative")
+        return value
 
 
 def _variable_name(field_name: str) -> str:

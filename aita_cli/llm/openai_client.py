@@ -1,0 +1,340 @@
+"""One client for OpenRouter and every OpenAI-compatible chat-completions endpoint.
+
+    client = OpenAICompatibleClient("https://openrouter.ai/api/v1", key,
+                                    model="openai/gpt-4o-mini", provider_name="openrouter")
+    reply = client.complete(messages, json_schema={"name": "rubric", "schema": {...}})
+
+One `httpx.Client` per instance, shared by every worker thread: its pool is sized to the
+workers and keeps connections alive, so a run of hundreds of calls opens a handful of
+connections. The client never retries (the executor owns retries, so every attempt is
+counted and paced); it only translates failures once, through `openai_errors`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from aita_cli.errors import BadRequestError, ConfigError, LLMTimeoutError, MalformedResponseError
+from aita_cli.llm.base import JsonSchemaSpec, LLMResponse, Message
+from aita_cli.llm.openai_errors import (
+    error_for_status,
+    error_for_transport,
+    message_in_body,
+    redact,
+    rejects_response_format,
+)
+from aita_cli.llm.pricing import PriceTable
+from aita_cli.usage import Usage
+
+__all__ = [
+    "DEFAULT_HTTP_REFERER",
+    "OPENAI_BASE_URL",
+    "OPENROUTER_BASE_URL",
+    "OpenAICompatibleClient",
+]
+
+OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_HTTP_REFERER = "https://pypi.org/project/aita-cli/"
+
+_LABELS = {"openrouter": "OpenRouter", "openai": "OpenAI"}
+_DEFAULT_URLS = {"openrouter": OPENROUTER_BASE_URL, "openai": OPENAI_BASE_URL}
+_KEY_VARIABLES = {"openrouter": "OPENROUTER_API_KEY"}
+_SCHEMA_INSTRUCTION = "Reply with JSON only, matching this schema ({name}):\n{schema}"
+
+
+def _public_url(base_url: str) -> str:
+    """`base_url` without any user:password part, safe to print."""
+    url = httpx.URL(base_url)
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else base_url
+
+
+def _checked_base_url(base_url: str) -> str:
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"AITA_BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+    try:
+        httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise ConfigError(f"AITA_BASE_URL is not a valid URL: {base_url!r}") from None
+    return base_url.rstrip("/")
+
+
+def _as_int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _field(mapping: Any, key: str) -> Any:
+    """`mapping[key]` when `mapping` is a JSON object holding it, else None."""
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+def _read_usage(payload: Mapping[str, Any]) -> tuple[Usage, float | None]:
+    """Tokens from `usage`, and the provider's own `usage.cost` when it gave one."""
+    usage = payload.get("usage")
+    tokens = Usage(
+        prompt_tokens=_as_int(_field(usage, "prompt_tokens")),
+        completion_tokens=_as_int(_field(usage, "completion_tokens")),
+        reasoning_tokens=_as_int(
+            _field(_field(usage, "completion_tokens_details"), "reasoning_tokens")
+        ),
+        cached_tokens=_as_int(_field(_field(usage, "prompt_tokens_details"), "cached_tokens")),
+    )
+    cost = _field(usage, "cost")
+    if isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0:
+        return tokens, float(cost)
+    return tokens, None
+
+
+def _content_text(message: Any) -> str | None:
+    """A reply message's text; some servers send content as a list of text parts."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):
+        content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else None
+
+
+def _with_schema_instruction(messages: list[Message], spec: JsonSchemaSpec) -> list[Message]:
+    """`messages` asking for JSON in words, for endpoints without `response_format`."""
+    schema = orjson.dumps(spec["schema"]).decode()
+    instruction = _SCHEMA_INSTRUCTION.format(name=spec["name"], schema=schema)
+    first = messages[0] if messages else None
+    if first and first.get("role") == "system" and isinstance(first.get("content"), str):
+        return [{**first, "content": f"{first['content']}\n\n{instruction}"}, *messages[1:]]
+    return [{"role": "system", "content": instruction}, *messages]
+
+
+class OpenAICompatibleClient:
+    """An `LLMClient` over HTTP for OpenRouter, OpenAI, Ollama, vLLM, LM Studio, llama.cpp.
+
+    Safe to share between threads. `transport` is the test seam (an
+    `httpx.MockTransport`, say); `prices` estimates cost when the reply carries none.
+    `key_variable` names where the key came from, for "check the key" messages.
+    `reason` says why this provider was picked, for `describe()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | None,
+        *,
+        model: str,
+        vision_model: str | None = None,
+        provider_name: str = "openai-compatible",
+        max_connections: int = 5,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        extra_headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        prices: PriceTable | None = None,
+        key_variable: str | None = None,
+        reason: str = "",
+        supports_vision: bool = True,
+    ) -> None:
+        self._base_url = _checked_base_url(base_url)
+        self._endpoint = _public_url(self._base_url)
+        self._chat_url = f"{self._base_url}/chat/completions"
+        self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
+        self.model = model
+        self.vision_model = vision_model or model
+        self.provider_name = provider_name
+        self._key_variable = key_variable or _KEY_VARIABLES.get(provider_name, "AITA_API_KEY")
+        self._reason = reason
+        self._supports_vision = supports_vision
+        self._read_timeout = read_timeout
+        self._prices = prices if prices is not None else PriceTable()
+        # Set once an endpoint refuses response_format json_schema; from then on we ask
+        # for JSON in words straight away instead of paying a failed round trip per call.
+        self._schema_refused = False
+        # At most one request per pooled connection is handed to httpx: when requests
+        # queue inside httpcore's sync pool (1.0.9), another thread may close a connection
+        # already assigned to a queued request (encode/httpcore#1110), failing it with
+        # "Bad file descriptor" or a hang. Waiting here instead keeps the pool race-free.
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._http = httpx.Client(
+            headers=self._headers(extra_headers),
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def _headers(self, extra_headers: Mapping[str, str] | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        headers["User-Agent"] = "aita-cli"
+        if self._api_key is not None:
+            headers["Authorization"] = f"Bearer {self._api_key.get_secret_value()}"
+        if self.provider_name == "openrouter":
+            # OpenRouter's app attribution: who is calling, shown in its dashboards.
+            headers["HTTP-Referer"] = DEFAULT_HTTP_REFERER
+            headers["X-Title"] = "aita"
+        headers.update(extra_headers or {})
+        return headers
+
+    @property
+    def supports_vision(self) -> bool:
+        """Whether messages may carry image parts (the vision model decides the rest)."""
+        return self._supports_vision
+
+    @property
+    def json_schema_supported(self) -> bool:
+        """False once the endpoint has refused `response_format` json_schema."""
+        return not self._schema_refused
+
+    def describe(self) -> str:
+        """E.g. "OpenRouter (openai/gpt-4o-mini) — OPENROUTER_API_KEY is set"."""
+        label = _LABELS.get(self.provider_name, "OpenAI-compatible endpoint")
+        models = self.model
+        if self.vision_model != self.model:
+            models = f"{self.model}, vision {self.vision_model}"
+        text = f"{label} ({models})"
+        if self._base_url != _DEFAULT_URLS.get(self.provider_name):
+            text += f" at {self._endpoint}"
+        return f"{text} — {self._reason}" if self._reason else text
+
+    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+        """Run one chat completion, or raise an `LLMError`. Never retries."""
+        model = self._model_for(params)
+        wants_format = params.get("json_schema") is not None and not self._schema_refused
+        response = self._post(self._body(messages, model, params, wants_format))
+        if wants_format and rejects_response_format(response):
+            # Capability negotiation, not a retry: the request never reached a model.
+            self._schema_refused = True
+            response = self._post(self._body(messages, model, params, use_format=False))
+        if not response.is_success:
+            raise error_for_status(
+                response,
+                provider=self._label(),
+                key_variable=self._key_variable,
+                has_key=self._api_key is not None,
+                secret=self._secret(),
+            )
+        return self._parse(response, model)
+
+    def close(self) -> None:
+        """Close pooled connections; safe to call twice."""
+        self._http.close()
+
+    def __enter__(self) -> OpenAICompatibleClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key is not None else "none"
+        return (
+            f"OpenAICompatibleClient(provider={self.provider_name!r}, "
+            f"base_url={self._endpoint!r}, model={self.model!r}, api_key={key})"
+        )
+
+    # -- request -----------------------------------------------------------------
+
+    def _label(self) -> str:
+        return _LABELS.get(self.provider_name, self._endpoint)
+
+    def _secret(self) -> str | None:
+        return self._api_key.get_secret_value() if self._api_key is not None else None
+
+    def _model_for(self, params: Mapping[str, Any]) -> str:
+        chosen = params.get("model")
+        if isinstance(chosen, str) and chosen:
+            return chosen
+        return self.vision_model if params.get("vision") else self.model
+
+    def _body(
+        self, messages: list[Message], model: str, params: Mapping[str, Any], use_format: bool
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": model, "messages": messages}
+        spec: JsonSchemaSpec | None = params.get("json_schema")
+        if spec is not None and use_format:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": spec["name"], "schema": spec["schema"], "strict": True},
+            }
+        elif spec is not None:
+            body["messages"] = _with_schema_instruction(messages, spec)
+        for key in ("temperature", "max_tokens"):
+            if params.get(key) is not None:
+                body[key] = params[key]
+        if self.provider_name == "openrouter":
+            body["usage"] = {"include": True}  # OpenRouter then reports the real cost
+        return body
+
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
+        try:
+            content = orjson.dumps(body)
+        except orjson.JSONEncodeError as exc:
+            raise BadRequestError(f"the request cannot be sent as JSON: {exc}") from exc
+        if not self._slots.acquire(timeout=self._read_timeout):
+            raise LLMTimeoutError(f"no free connection to {self._endpoint} in time")
+        try:
+            return self._http.post(self._chat_url, content=content)
+        except httpx.RequestError as exc:
+            raise error_for_transport(
+                exc, endpoint=self._endpoint, read_timeout=self._read_timeout
+            ) from exc
+        finally:
+            self._slots.release()
+
+    # -- reply -------------------------------------------------------------------
+
+    def _parse(self, response: httpx.Response, model: str) -> LLMResponse:
+        try:
+            payload = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            text = f"{self._label()} replied with something other than JSON ({kind})"
+            if self.provider_name not in _DEFAULT_URLS:  # a hand-typed AITA_BASE_URL
+                text += ": is AITA_BASE_URL the API's URL (often ending in /v1)?"
+            raise MalformedResponseError(text, status_code=response.status_code) from exc
+        if not isinstance(payload, dict):
+            raise MalformedResponseError(f"{self._label()} replied with JSON that is no object")
+        answered_model = payload.get("model")
+        if not isinstance(answered_model, str) or not answered_model:
+            answered_model = model
+        usage, provider_cost = _read_usage(payload)
+        estimated = provider_cost is None
+        if provider_cost is None:
+            cost = self._estimate(model, answered_model, usage)
+        else:
+            cost = provider_cost
+        try:
+            content, finish_reason = self._choice(payload)
+        except MalformedResponseError as exc:
+            # The attempt was paid for: carry its usage and cost to the ledger.
+            raise MalformedResponseError(
+                str(exc), usage=usage, cost=cost, cost_is_estimate=estimated, status_code=200
+            ) from None
+        return LLMResponse(content, usage, cost, answered_model, finish_reason, estimated)
+
+    def _choice(self, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """The first choice's text and finish reason, or `MalformedResponseError`."""
+        label = self._label()
+        if payload.get("error"):
+            detail = redact(message_in_body(payload) or "no details", self._secret())
+            raise MalformedResponseError(f"{label} returned an error in a 200 reply: {detail}")
+        choices = payload.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise MalformedResponseError(f"{label} replied without any choices")
+        finish_reason = str(choices[0].get("finish_reason") or "stop")
+        if finish_reason == "length":
+            raise MalformedResponseError(
+                f"{label} cut the reply short at the token limit (finish_reason length)"
+            )
+        content = _content_text(choices[0].get("message"))
+        if not content:
+            raise MalformedResponseError(f"{label} replied with an empty message")
+        return content, finish_reason
+
+    def _estimate(self, model: str, answered_model: str, usage: Usage) -> float:
+        """Cost from the price table: by the model asked for, else the one that answered."""
+        priced = model if self._prices.is_known(model) else answered_model
+        return self._prices.cost(priced, usage.prompt_tokens, usage.completion_tokens)
