@@ -1,16 +1,93 @@
-"""Placeholder for `aita simulate` until its module lands."""
+"""`aita simulate`: serve the simulated provider until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import signal
+import time
+from types import FrameType
+from typing import Annotated
+
 import typer
 
-from aita_cli.cli.errors import exit_on_error
-from aita_cli.errors import ConfigError
+from aita_cli.cli.errors import exit_on_error, stderr
+from aita_cli.llm.simulator import SimulatorConfig, start_simulator
+
+__all__ = ["register"]
+
+HELP = (
+    "Serve a simulated OpenAI-compatible provider on loopback.\n\n"
+    "Replies are valid for aita's own tasks and cost nothing, so you can try workers, "
+    "rate limits, retries and budgets on a large batch.\n\n"
+    "The first line printed is `listening on http://HOST:PORT/v1`; "
+    "GET /stats shows what it served.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  aita simulate --port 8080\n"
+    "  aita simulate --latency 1.5 --jitter 0.3 --rps 5 --error-rate 0.05 --seed 7\n"
+    "  AITA_BASE_URL=http://127.0.0.1:8080/v1 aita generate-rubric -a sample\n"
+)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="simulate")
-    def _command() -> None:
-        """Not available yet."""
+    @app.command(name="simulate", help=HELP)
+    def _command(
+        *,
+        host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
+        latency: Annotated[
+            float, typer.Option("--latency", help="Seconds each reply takes.")
+        ] = 0.0,
+        jitter: Annotated[
+            float, typer.Option("--jitter", help="Latency spread, 0..1 (fraction of latency).")
+        ] = 0.0,
+        rps: Annotated[
+            float | None,
+            typer.Option("--rps", help="Request-rate limit; over it -> 429 with Retry-After."),
+        ] = None,
+        error_rate: Annotated[
+            float, typer.Option("--error-rate", help="Fraction of requests failing with 5xx.")
+        ] = 0.0,
+        seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    ) -> None:
         with exit_on_error():
-            raise ConfigError("aita simulate is not available yet")
+            config = SimulatorConfig(
+                host=host,
+                port=port,
+                latency=latency,
+                jitter=jitter,
+                rps=rps,
+                error_rate=error_rate,
+                seed=seed,
+            )
+            _serve(config)
+
+
+def _serve(config: SimulatorConfig) -> None:
+    """Run until Ctrl-C or SIGTERM; both end it cleanly (exit 0)."""
+    simulator = start_simulator(config)
+    print(f"listening on {simulator.url}", flush=True)
+    stderr.print(f"simulated provider: {_describe(config)}; Ctrl-C to stop")
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass  # the normal way to stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        simulator.close()
+    served = ", ".join(f"{name} {value}" for name, value in simulator.stats().items())
+    stderr.print(f"served: {served}")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the server the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def _describe(config: SimulatorConfig) -> str:
+    rate = f"{config.rps:g} req/s" if config.rps else "unlimited"
+    return (
+        f"latency {config.latency:g}s ± {config.jitter:.0%}, rate {rate}, "
+        f"errors {config.error_rate:.0%}, seed {config.seed}"
+    )

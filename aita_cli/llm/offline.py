@@ -1,0 +1,190 @@
+"""The embedded offline backend: templates for text tasks, OCR for page images.
+
+With no provider configured aita still runs. Answer keys come back as templates clearly
+marked for the instructor to complete, rubrics get criteria suited to the question type
+(`aita_cli.llm.synthesis`), and page transcriptions are read by real OCR. Every reply is
+marked with its `source` ("offline-template" or "offline-ocr") so nobody mistakes it for a
+model's answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from PIL import Image, UnidentifiedImageError
+
+from aita_cli.errors import BadRequestError
+from aita_cli.llm import task_kinds as tk
+from aita_cli.llm.base import LLMResponse, Message
+from aita_cli.llm.ocr import OcrEngine, OcrLine, RapidOcrEngine
+from aita_cli.llm.synthesis import estimate_usage, synthesize_reply
+
+__all__ = [
+    "OCR_SOURCE",
+    "OFFLINE_DESCRIPTION",
+    "OFFLINE_MODEL",
+    "TEMPLATE_SOURCE",
+    "OfflineLLMClient",
+    "group_answers",
+    "reading_order",
+]
+
+OFFLINE_DESCRIPTION = (
+    "offline (no provider configured — set OPENROUTER_API_KEY or AITA_BASE_URL to use a model)"
+)
+OFFLINE_MODEL = "offline"
+TEMPLATE_SOURCE = "offline-template"
+OCR_SOURCE = "offline-ocr"
+
+# A question marker at the start of a line: "Q2", "Q2.", "Question 3", "Question 3:"
+# (punctuation optional), or a bare "1a." / "1a)" (punctuation required, and not a
+# decimal such as "1.5").
+_MARKER = re.compile(
+    r"^\s*(?:(?:question|q)\s*(?P<q>\d+[a-z]?)\b[.):]?|(?P<n>\d+[a-z]?)[.)](?!\d))\s*",
+    re.IGNORECASE,
+)
+
+
+class OfflineLLMClient:
+    """An `LLMClient` that needs no provider; cost is always 0.
+
+    `ocr` reads page images; by default a `RapidOcrEngine`, created on first use.
+    """
+
+    def __init__(self, ocr: OcrEngine | None = None) -> None:
+        self._ocr = ocr
+        self._ocr_lock = threading.Lock()
+
+    @property
+    def supports_vision(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return OFFLINE_DESCRIPTION
+
+    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+        """A template reply for text tasks, an OCR transcription for page images."""
+        images = _image_urls(messages)
+        if images and tk.kind_of_request(params) == tk.PAGE_TRANSCRIPTION:
+            content = self._transcribe(messages, images)
+        else:
+            content = synthesize_reply(messages, params, source=TEMPLATE_SOURCE) or (
+                "[offline] No model is configured, so there is no answer to this prompt. "
+                "Set OPENROUTER_API_KEY or AITA_BASE_URL to use a model."
+            )
+        return LLMResponse(
+            content=content,
+            usage=estimate_usage(messages, content),
+            cost=0.0,
+            model=OFFLINE_MODEL,
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _engine(self) -> OcrEngine:
+        with self._ocr_lock:
+            if self._ocr is None:
+                self._ocr = RapidOcrEngine()
+            return self._ocr
+
+    def _transcribe(self, messages: list[Message], image_urls: Sequence[str]) -> str:
+        lines: list[OcrLine] = []
+        for url in image_urls:
+            lines.extend(reading_order(self._engine().read(_decode_image(url))))
+        texts = [line.text for line in lines]
+        listed = tk.read_prompt_field(tk.prompt_text(messages), tk.PAGE_QUESTIONS_LINE) or ""
+        wanted = [qid.strip() for qid in listed.split(",") if qid.strip()]
+        answers = group_answers(texts, wanted)
+        notes = f"offline OCR (rapidocr), {len(lines)} lines"
+        if not lines:
+            notes += "; no text found"
+        reply = {
+            "text": "\n".join(texts),
+            "confidence": round(sum(line.score for line in lines) / len(lines), 4)
+            if lines
+            else 0.0,
+            "notes": notes,
+            "answers": [{"question_id": qid, "text": text} for qid, text in answers.items()],
+            "source": OCR_SOURCE,
+        }
+        return orjson.dumps(reply).decode()
+
+
+def reading_order(lines: Sequence[OcrLine], row_tolerance: float = 12.0) -> list[OcrLine]:
+    """Lines top to bottom; lines whose tops are within `row_tolerance` pixels form one
+    row, read left to right."""
+    ordered: list[OcrLine] = []
+    row: list[OcrLine] = []
+    for line in sorted(lines, key=lambda item: (item.box_top, item.box_left)):
+        if row and line.box_top - row[0].box_top > row_tolerance:
+            ordered.extend(sorted(row, key=lambda item: item.box_left))
+            row = []
+        row.append(line)
+    ordered.extend(sorted(row, key=lambda item: item.box_left))
+    return ordered
+
+
+def group_answers(lines: Sequence[str], wanted_ids: Sequence[str] = ()) -> dict[str, str]:
+    """Answers by question id, from marker lines ("1a.", "Q2", "Question 3:", ...).
+
+    A marker starts its question, and the question runs until the next marker. When
+    `wanted_ids` lists any ids, only those are kept (matched case-insensitively, spelled
+    as listed), and a marker for another id is ordinary text (a numbered step, say). A
+    page listing exactly one question and holding no marker answers that question whole.
+    """
+    by_key = {qid.lower(): qid for qid in wanted_ids}
+    answers: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in lines:
+        match = _MARKER.match(line)
+        found = (match.group("q") or match.group("n")) if match else None
+        rest = line
+        if match and found and (not by_key or found.lower() in by_key):
+            current = by_key.get(found.lower(), found)
+            answers.setdefault(current, [])
+            rest = line[match.end() :]
+        if current is not None and rest.strip():
+            answers[current].append(rest.strip())
+    if not answers and len(wanted_ids) == 1 and any(line.strip() for line in lines):
+        answers[wanted_ids[0]] = [line.strip() for line in lines if line.strip()]
+    return {qid: "\n".join(parts) for qid, parts in answers.items()}
+
+
+def _image_urls(messages: Sequence[Message]) -> list[str]:
+    """The URL of every image part, in order."""
+    urls: list[str] = []
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                image = part.get("image_url")
+                url = image.get("url") if isinstance(image, dict) else image
+                urls.append(str(url or ""))
+    return urls
+
+
+def _decode_image(url: str) -> Image.Image:
+    """A `data:image/...;base64,` URL as a loaded image; anything else is a bad request."""
+    if not url.startswith("data:"):
+        raise BadRequestError(
+            "offline OCR needs data: URLs (images inline as base64); it fetches nothing"
+        )
+    header, _, payload = url.partition(",")
+    if ";base64" not in header:
+        raise BadRequestError("offline OCR needs base64 data: URLs")
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(payload, validate=True)))
+        image.load()
+    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
+        raise BadRequestError(f"offline OCR could not decode the page image: {exc}") from exc
+    return image
