@@ -11,6 +11,7 @@ How a batch runs is in `scheduling.py`; one attempt of one request in `attempt.p
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -36,6 +37,12 @@ from aita_cli.execution.tasks import LLMTask
 from aita_cli.llm.base import LLMClient
 
 __all__ = ["ParallelLLMExecutor", "create_executor"]
+
+
+def _start_burst(rate: float, workers: int) -> float:
+    # Let every worker start at once when the rate allows as many in one second; never
+    # more than one second's worth, so 0.2/s stays one request per 5 s from the start.
+    return float(max(1, min(workers, math.floor(rate))))
 
 
 class ParallelLLMExecutor:
@@ -83,7 +90,9 @@ class ParallelLLMExecutor:
         self.interrupt_grace = interrupt_grace
         self.progress = progress if progress is not None else make_progress_reporter(show_progress)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self.rate_limiter = TokenBucketRateLimiter(rate_limit, clock=clock, sleep=sleep)
+        self.rate_limiter = TokenBucketRateLimiter(
+            rate_limit, burst=_start_burst(rate_limit, max_workers), clock=clock, sleep=sleep
+        )
         self.cost_ledger = CostLedger()
         self._clock = clock
         self._sleep = sleep

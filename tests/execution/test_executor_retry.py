@@ -159,8 +159,8 @@ def test_estimated_cost_is_flagged() -> None:
 
 
 def test_every_attempt_passes_the_rate_limiter() -> None:
-    # A real, fast limiter: 20 grants per second, burst 1. Four tasks plus one retry are
-    # five grants, so the last one starts at least 0.2 s after the first.
+    # A real, fast limiter: 20 grants per second with a burst of 4 (one per worker). Eight
+    # tasks plus one retry are nine grants: four at once, then five more 0.05 s apart.
     client = ScriptedLLMClient(lambda m, p: "1")
     client.script("t0", ServerError("down", status_code=500))
     reporter = RecordingReporter()
@@ -168,11 +168,11 @@ def test_every_attempt_passes_the_rate_limiter() -> None:
     with make_executor(
         client, rate_limit=20.0, max_workers=4, retry_policy=policy, progress=reporter
     ) as executor:
-        tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(4)]
+        tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(8)]
         result = executor.execute_batch(tasks)
     starts = sorted(call.started for call in client.calls)
-    assert len(starts) == 5
-    assert starts[-1] - starts[0] >= 4 / 20.0 - 0.01
+    assert len(starts) == 9
+    assert starts[-1] - starts[0] >= 5 / 20.0 - 0.01
     assert result.metrics.rate_limit_wait_s > 0
     assert reporter.finished[-1].retries == 1
     assert any(snapshot.waiting_for_rate_limit > 0 for snapshot in reporter.snapshots)
@@ -189,3 +189,14 @@ def test_any_parse_error_is_reasked() -> None:
     assert result.task_results[0].result == "5"
     correction = client.calls_for("q")[1].messages[-1]["content"]
     assert "KeyError: 'answer'" in correction
+
+
+def test_workers_start_together_when_the_rate_allows() -> None:
+    # 10/s with 4 workers: the bucket holds 4 tokens, so the first four calls do not
+    # queue behind each other; the fifth waits its 0.1 s.
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, rate_limit=10.0, max_workers=4) as executor:
+        executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
+    starts = sorted(call.started for call in client.calls)
+    assert starts[3] - starts[0] < 0.05
+    assert starts[4] - starts[0] >= 0.1 - 0.01

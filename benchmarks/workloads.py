@@ -1,0 +1,54 @@
+"""Synthetic assignments for the benchmark: a 20-question exam and 100 page images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["make_rubric_assignment", "make_transcription_assignment"]
+
+_TYPES = ("multiple_choice", "short_answer", "long_answer", "calculation", "diagram")
+
+
+def _write_exam(folder: Path, questions: int, pages: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    exam = {
+        "exam_name": f"Benchmark exam ({questions} questions)",
+        "questions": [
+            {
+                "question_id": str(number),
+                "question_text": f"Benchmark question {number}: explain topic {number}.",
+                "points": 2 + number % 9,
+                "question_type": _TYPES[number % len(_TYPES)],
+                "page_number": 1 + (number - 1) % pages,
+            }
+            for number in range(1, questions + 1)
+        ],
+    }
+    (folder / "exam.json").write_bytes(orjson.dumps(exam, option=orjson.OPT_INDENT_2))
+
+
+def make_rubric_assignment(folder: Path, *, questions: int) -> None:
+    _write_exam(folder, questions, pages=1)
+
+
+def _page(student: int, page: int) -> Image.Image:
+    # A small grey page with a few lines of text: cheap to encode, like a phone scan
+    # already downscaled, so the benchmark measures the engine, not JPEG encoding.
+    image = Image.new("L", (600, 800), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=22)
+    for line in range(6):
+        draw.text((40, 60 + 100 * line), f"{page}. student {student} answer {line}", font=font)
+    return image
+
+
+def make_transcription_assignment(folder: Path, *, students: int, pages: int) -> None:
+    _write_exam(folder, questions=pages, pages=pages)
+    for student in range(1, students + 1):
+        student_dir = folder / "submissions" / f"student{student:02d}"
+        student_dir.mkdir(parents=True, exist_ok=True)
+        for page in range(1, pages + 1):
+            _page(student, page).save(student_dir / f"page{page}.png")
