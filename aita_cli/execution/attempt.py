@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aita_cli.errors import LLMError, ResponseValidationError
+from aita_cli.errors import LLMError, RateLimitError, ResponseValidationError
 from aita_cli.execution.batch_journal import BatchJournal
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
@@ -167,6 +167,8 @@ def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
         delay = 0.0  # the provider is fine; only the reply needs correcting
     else:
         delay = ctx.policy.backoff_delay(error, job.retries)
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            ctx.limiter.pause_until(ctx.clock() + delay)  # the provider spoke for everyone
     return Outcome(job, retry_at=[(ctx.clock() + delay, job)])
 
 

@@ -54,6 +54,7 @@ class TokenBucketRateLimiter:
         self._count = 0
         self._epoch = 0  # bumped when the schedule restarts, so a stale give-back is a no-op
         self._waiting = 0
+        self._hold_until = float("-inf")  # nothing is granted before this (a provider's 429)
 
     @property
     def rate(self) -> float:
@@ -76,11 +77,13 @@ class TokenBucketRateLimiter:
         grant, the reservation is returned when no later caller holds one, and
         `RateLimitCancelled` is raised.
         """
-        if self._rate <= 0:
-            return 0.0
         with self._lock:
             now = self._clock()
-            grant, index = self._reserve(now)
+            start = max(now, self._hold_until)
+            if self._rate <= 0:
+                grant, index = start, 0
+            else:
+                grant, index = self._reserve(start)
             epoch = self._epoch
             delay = grant - now
             if delay <= 0:
@@ -100,7 +103,7 @@ class TokenBucketRateLimiter:
     def _reserve(self, now: float) -> tuple[float, int]:
         """Book the next grant; return its time and its index in the current schedule."""
         due = self._anchor + self._count / self._rate  # theoretical arrival time (TAT)
-        if self._count == 0 or due <= now:
+        if due <= now:
             # Idle: the bucket refilled, the schedule restarts from now.
             self._anchor, self._count = now, 1
             self._epoch += 1
@@ -110,6 +113,23 @@ class TokenBucketRateLimiter:
         index = self._count
         self._count += 1
         return max(now, due - tolerance), index
+
+    def pause_until(self, deadline: float) -> None:
+        """Grant nothing before `deadline` (on this limiter's clock), for every caller.
+
+        A provider's 429 with Retry-After speaks for the whole account, not one request:
+        holding every worker, and restarting at the steady rate with no burst, keeps the
+        retries from arriving together and being refused together.
+        """
+        with self._lock:
+            if deadline <= self._hold_until:
+                return
+            self._hold_until = deadline
+            if self._rate > 0:
+                tolerance = (self._burst - 1.0) / self._rate
+                if self._anchor + self._count / self._rate < deadline + tolerance:
+                    self._anchor, self._count = deadline + tolerance, 0
+                    self._epoch += 1
 
     def _give_back(self, epoch: int, index: int) -> None:
         """Return a cancelled reservation if no later caller has booked after it."""

@@ -38,6 +38,22 @@ def test_429_waits_for_retry_after_then_succeeds() -> None:
     assert second.started - first.finished == pytest.approx(7.0, abs=1e-6)
 
 
+def test_a_429_holds_every_task_not_just_the_one_refused() -> None:
+    # Retry-After speaks for the account: the tasks after the refused one wait out the
+    # same 0.2 s instead of walking into another 429. (Real clock: the limiter's wait
+    # is a stop-aware real wait.)
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("a", ProviderRateLimitError("slow down", status_code=429, retry_after=0.2))
+    tasks = [SimpleLLMTask(name, name, int) for name in ("a", "b", "c", "d")]
+    with make_executor(client, max_workers=1) as executor:
+        result = executor.execute_batch(tasks)
+    position = next(i for i, call in enumerate(client.calls) if call.failed)
+    refused, later = client.calls[position], client.calls[position + 1 :]
+    assert all(item.success for item in result.task_results)
+    assert len(later) >= 2
+    assert all(call.started - refused.finished >= 0.2 - 0.01 for call in later)
+
+
 def test_backoff_delays_come_from_the_policy() -> None:
     clock = FakeClock()
     client = fake_timed_client(clock)

@@ -191,3 +191,21 @@ def test_stop_is_ignored_when_the_grant_is_immediate() -> None:
     stop = threading.Event()
     stop.set()
     assert limiter.acquire(stop) == 0.0
+
+
+def test_pause_holds_every_caller_then_restarts_at_the_steady_rate() -> None:
+    # A burst of 4 would let four callers through at once after an idle spell; after a
+    # provider's 429 they must instead resume one interval apart from the deadline.
+    clock = FakeClock(start=100.0)
+    limiter = TokenBucketRateLimiter(10.0, burst=4, clock=clock, sleep=clock.sleep)
+    limiter.pause_until(102.0)
+    assert grant_times(limiter, clock, 4) == pytest.approx([102.0, 102.1, 102.2, 102.3])
+
+
+def test_pause_applies_to_an_unlimited_limiter_and_never_shortens() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0.0, clock=clock, sleep=clock.sleep)
+    limiter.pause_until(3.0)
+    limiter.pause_until(1.0)  # an earlier deadline does not cut the pause short
+    assert limiter.acquire() == pytest.approx(3.0)
+    assert limiter.acquire() == 0.0
