@@ -276,13 +276,18 @@ class OpenAICompatibleClient:
         if not self._slots.acquire(timeout=self._read_timeout):
             raise LLMTimeoutError(f"no free connection to {self._endpoint} in time")
         try:
-            return self._http.post(self._chat_url, content=content)
+            response = self._http.post(self._chat_url, content=content)
         except httpx.RequestError as exc:
             raise error_for_transport(
                 exc, endpoint=self._endpoint, read_timeout=self._read_timeout
             ) from exc
         finally:
             self._slots.release()
+        # The closed stream still points back at its response: a reference cycle that
+        # keeps the request body (a whole page image) alive until the cycle collector
+        # runs, so dozens pile up. A plain byte stream breaks the cycle.
+        response.stream = httpx.ByteStream(response.content)
+        return response
 
     # -- reply -------------------------------------------------------------------
 
