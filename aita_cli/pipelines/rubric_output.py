@@ -1,0 +1,164 @@
+"""The files generate-rubric writes, and how it tells that they are already complete.
+
+results/answer_keys.json and results/rubrics.json list the questions in exam order, each
+entry either `"status": "ok"` with its content or `"status": "failed"` with the error, so a
+later `--resume` knows what to fill in. Both carry a fingerprint of the inputs (exam,
+instructions, user rubrics): results are "complete" only for the inputs that made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from aita_cli.domain.assignment import Assignment
+from aita_cli.execution.tasks import request_fingerprint
+from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
+from aita_cli.pipelines.rubric_markdown import QuestionResult
+
+__all__ = [
+    "ANSWER_KEYS_FILE",
+    "RUBRICS_FILE",
+    "RUBRICS_MARKDOWN_FILE",
+    "answer_keys_document",
+    "exam_fingerprint",
+    "existing_results_complete",
+    "rubrics_document",
+    "write_rubric_outputs",
+]
+
+ANSWER_KEYS_FILE = "answer_keys.json"
+RUBRICS_FILE = "rubrics.json"
+RUBRICS_MARKDOWN_FILE = "rubrics.md"
+_STATUS_OK = "ok"
+_STATUS_FAILED = "failed"
+
+
+def exam_fingerprint(assignment: Assignment) -> str:
+    """A hash of every input that shapes the results."""
+    return request_fingerprint(
+        {
+            "exam": assignment.exam,
+            "instructions": assignment.instructions,
+            "question_instructions": assignment.question_instructions,
+            "user_rubrics": assignment.user_rubrics,
+        }
+    )
+
+
+def _header(assignment: Assignment, complete: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "assignment": assignment.name,
+        "exam_name": assignment.exam.exam_name,
+        "total_points": assignment.exam.total_points,
+        "exam_fingerprint": exam_fingerprint(assignment),
+        "complete": complete,
+        "generated_at": now.isoformat(timespec="seconds"),
+    }
+
+
+def answer_keys_document(
+    assignment: Assignment, results: Sequence[QuestionResult], now: datetime
+) -> dict[str, Any]:
+    """The content of answer_keys.json."""
+    entries: list[dict[str, Any]] = []
+    for result in results:
+        question_id = result.question.question_id
+        if result.answer_key is None:
+            entries.append(
+                {
+                    "question_id": question_id,
+                    "status": _STATUS_FAILED,
+                    "error": result.answer_key_error,
+                }
+            )
+            continue
+        content = result.answer_key.model_dump(mode="json", exclude={"question_id", "source"})
+        entries.append(
+            {
+                "question_id": question_id,
+                "status": _STATUS_OK,
+                "source": result.answer_key.source or "model",
+                **content,
+            }
+        )
+    complete = all(result.answer_key is not None for result in results)
+    return {**_header(assignment, complete, now), "answer_keys": entries}
+
+
+def rubrics_document(
+    assignment: Assignment, results: Sequence[QuestionResult], now: datetime
+) -> dict[str, Any]:
+    """The content of rubrics.json."""
+    entries: list[dict[str, Any]] = []
+    for result in results:
+        question = result.question
+        base = {"question_id": question.question_id, "points": question.points}
+        if result.rubric is None:
+            entries.append({**base, "status": _STATUS_FAILED, "error": result.rubric_error})
+            continue
+        content = result.rubric.model_dump(mode="json", exclude={"question_id", "source"})
+        entries.append(
+            {**base, "status": _STATUS_OK, "source": result.rubric.source or "model", **content}
+        )
+    complete = all(result.rubric is not None for result in results)
+    return {**_header(assignment, complete, now), "rubrics": entries}
+
+
+def write_rubric_outputs(
+    assignment: Assignment,
+    results: Sequence[QuestionResult],
+    markdown: str,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[Path]:
+    """Write the three result files, each atomically; returns their paths."""
+    moment = now()
+    folder = assignment.results_dir
+    paths = [folder / ANSWER_KEYS_FILE, folder / RUBRICS_FILE, folder / RUBRICS_MARKDOWN_FILE]
+    write_json_atomic(paths[0], _tidy_points(answer_keys_document(assignment, results, moment)))
+    write_json_atomic(paths[1], _tidy_points(rubrics_document(assignment, results, moment)))
+    write_text_atomic(paths[2], markdown)
+    return paths
+
+
+def _tidy_points(value: Any) -> Any:
+    """Whole points as integers (10, not 10.0); 2.5 stays 2.5."""
+    if isinstance(value, dict):
+        return {key: _tidy_points(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tidy_points(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def existing_results_complete(assignment: Assignment, fingerprint: str) -> bool:
+    """Whether results/ already holds complete results for exactly these inputs."""
+    folder = assignment.results_dir
+    if not (folder / RUBRICS_MARKDOWN_FILE).is_file():
+        return False
+    expected = [question.question_id for question in assignment.exam.questions]
+    return all(
+        _document_complete(folder / name, key, fingerprint, expected)
+        for name, key in ((ANSWER_KEYS_FILE, "answer_keys"), (RUBRICS_FILE, "rubrics"))
+    )
+
+
+def _document_complete(path: Path, key: str, fingerprint: str, expected: list[str]) -> bool:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    if not isinstance(data, dict) or data.get("exam_fingerprint") != fingerprint:
+        return False
+    entries = data.get(key)
+    if data.get("complete") is not True or not isinstance(entries, list):
+        return False
+    found = [entry.get("question_id") for entry in entries if isinstance(entry, dict)]
+    statuses = {entry.get("status") for entry in entries if isinstance(entry, dict)}
+    return found == expected and statuses == {_STATUS_OK}

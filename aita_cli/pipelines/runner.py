@@ -1,0 +1,188 @@
+"""What every pipeline run shares: settings, the assignment, one client and one executor.
+
+`open_run` is the single place that turns command-line options into a ready run, and
+closes the executor and the client afterwards, whatever happens. The small helpers
+below keep the two pipelines' exit codes, checkpoint names and dry-run estimates alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from aita_cli.config import Settings, load_settings
+from aita_cli.domain.assignment import Assignment, load_assignment
+from aita_cli.errors import (
+    EXIT_BUDGET,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TASKS_FAILED,
+    ConfigError,
+)
+from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
+from aita_cli.execution.results import BatchExecutionResult
+from aita_cli.llm.base import LLMClient
+from aita_cli.llm.factory import create_client
+from aita_cli.llm.offline import OFFLINE_MODEL, OfflineLLMClient
+from aita_cli.llm.pricing import price_table_from_settings
+
+__all__ = [
+    "CostEstimate",
+    "RunContext",
+    "RunOptions",
+    "checkpoint_name",
+    "estimate_cost",
+    "estimate_tokens",
+    "exit_code_for",
+    "model_id",
+    "open_run",
+    "resume_command",
+]
+
+# A rough, provider-neutral rule of thumb: English text averages about four characters
+# per token. Dry runs only need the order of magnitude.
+_CHARS_PER_TOKEN = 4
+
+
+class RunOptions(Protocol):
+    """The shared options of one run. `aita_cli.cli.options.RunOptions` is the concrete
+    class; pipelines depend on this shape only, because nothing below the CLI imports it."""
+
+    @property
+    def assignment(self) -> str: ...
+    @property
+    def data_dir(self) -> Path | None: ...
+    @property
+    def resume(self) -> bool: ...
+    @property
+    def force(self) -> bool: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def workers(self) -> int | None: ...
+    @property
+    def rate_limit(self) -> float | None: ...
+    @property
+    def max_cost(self) -> float | None: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+
+    def settings_overrides(self) -> dict[str, Any]:
+        """Flags that override the environment (None = not given)."""
+        ...
+
+
+@dataclass
+class RunContext:
+    """Everything a pipeline needs for one command run."""
+
+    options: RunOptions
+    settings: Settings
+    assignment: Assignment
+    client: LLMClient
+    executor: ParallelLLMExecutor
+
+
+@contextmanager
+def open_run(
+    options: RunOptions,
+    *,
+    need_vision: bool = False,
+    client: LLMClient | None = None,
+    executor_overrides: Mapping[str, Any] | None = None,
+) -> Iterator[RunContext]:
+    """Load settings (flags over environment), the assignment, a client and an executor.
+
+    Raises ConfigError / InputError before anything is created when the input is bad.
+    The executor, and the client when this function created it, are closed when the
+    block ends. `client` and `executor_overrides` (e.g. an injected `sleep`) are the
+    seams tests and embedding programs use; the CLI passes neither.
+    """
+    settings = load_settings(**options.settings_overrides())
+    assignment = load_assignment(settings.data_dir, options.assignment)
+    owned_client = client is None
+    active_client = create_client(settings) if client is None else client
+    try:
+        if need_vision and not active_client.supports_vision:
+            raise ConfigError(
+                f"{active_client.describe()} cannot read images: set AITA_VISION_MODEL to "
+                "a vision-capable model, or use --provider offline"
+            )
+        executor = create_executor(active_client, settings=settings, **(executor_overrides or {}))
+        try:
+            yield RunContext(options, settings, assignment, active_client, executor)
+        finally:
+            executor.close()
+    finally:
+        if owned_client:
+            active_client.close()
+
+
+def checkpoint_name(assignment: str, operation: str) -> str:
+    """The journal name for one operation on one assignment, e.g. "midterm_rubric"."""
+    return f"{assignment}_{operation}"
+
+
+def exit_code_for(result: BatchExecutionResult) -> int:
+    """DESIGN.md's exit code for a finished batch: a stop beats failures beats success."""
+    if result.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if result.stopped == "budget":
+        return EXIT_BUDGET
+    if result.failed_results:
+        return EXIT_TASKS_FAILED
+    return EXIT_OK
+
+
+def estimate_tokens(text: str) -> int:
+    """About how many tokens `text` is (~4 characters each); at least 1."""
+    return max(1, (len(text) + _CHARS_PER_TOKEN - 1) // _CHARS_PER_TOKEN)
+
+
+def resume_command(command: str, assignment: str) -> str:
+    """The command line that continues an interrupted or budget-stopped run."""
+    return f"aita {command} --assignment {assignment} --resume"
+
+
+def model_id(context: RunContext, *, vision: bool = False) -> str:
+    """The model a run's requests go to, as far as the configuration says."""
+    if isinstance(context.client, OfflineLLMClient):
+        return OFFLINE_MODEL
+    attribute = "vision_model" if vision else "model"
+    chosen = getattr(context.client, attribute, None)
+    if vision and not chosen:
+        chosen = getattr(context.client, "model", None)
+    configured = context.settings.vision_model if vision else context.settings.model
+    return str(chosen or configured or context.settings.model or "unknown")
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A dry run's guess at what a run would cost."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    price_known: bool
+
+
+def estimate_cost(
+    settings: Settings, model: str, prompt_tokens: int, completion_tokens: int
+) -> CostEstimate:
+    """Price planned tokens with the configured price table (0.0 for unknown models)."""
+    if model == OFFLINE_MODEL:  # the offline backend is free
+        return CostEstimate(model, prompt_tokens, completion_tokens, 0.0, price_known=True)
+    prices = price_table_from_settings(settings)
+    return CostEstimate(
+        model=model,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost=prices.cost(model, prompt_tokens, completion_tokens),
+        price_known=prices.is_known(model),
+    )
