@@ -1,0 +1,342 @@
+"""`aita transcribe`: every page of every student as ONE batch on the shared executor,
+then one transcript per student and an index, each written atomically.
+
+Students are not run one after another: their pages share the worker pool, so a long
+submission does not hold the others up. A student whose submission cannot be read fails
+alone; everyone else still completes. Nothing here touches Rich: the CLI renders the
+returned `TranscribeOutcome`.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.submissions import StudentSubmission, SubmissionScan, scan_submissions
+from aita_cli.errors import EXIT_OK, EXIT_TASKS_FAILED
+from aita_cli.execution.results import BatchExecutionResult
+from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
+from aita_cli.pipelines.runner import (
+    CostEstimate,
+    RunContext,
+    RunOptions,
+    checkpoint_name,
+    estimate_cost,
+    estimate_tokens,
+    exit_code_for,
+    model_id,
+    open_run,
+    resume_command,
+)
+from aita_cli.pipelines.transcribe_tasks import PageTranscriptionTask, questions_by_page
+from aita_cli.pipelines.transcript_markdown import transcript_markdown
+from aita_cli.pipelines.transcripts import (
+    COMPLETE,
+    PageOutcome,
+    build_index,
+    build_transcript,
+    page_entry,
+    submission_fingerprint,
+    summarise_transcript,
+)
+
+__all__ = [
+    "COMPLETION_TOKENS_PER_PAGE",
+    "IMAGE_TOKENS_PER_PAGE",
+    "OPERATION",
+    "TranscribeOutcome",
+    "TranscribePlan",
+    "run_transcribe",
+    "transcripts_dir",
+]
+
+OPERATION = "transcribe"
+# A page image costs a vision model roughly 800-1100 tokens (an A4 scan capped at 2000
+# pixels is about six 512-pixel tiles); the reply is the page's text plus its answers.
+IMAGE_TOKENS_PER_PAGE = 1000
+COMPLETION_TOKENS_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
+class TranscribePlan:
+    """What a run would do: pages per student and an estimate of tokens and cost."""
+
+    pages_per_student: dict[str, int]
+    pages: int
+    image_tokens: int
+    estimate: CostEstimate
+
+
+@dataclass
+class TranscribeOutcome:
+    """Everything the CLI shows after a run (or a dry run)."""
+
+    assignment: str
+    exam_name: str
+    provider: str
+    students: list[dict[str, Any]] = field(default_factory=list)  # index rows, this run
+    kept: list[str] = field(default_factory=list)  # complete transcripts left as they were
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    plan: TranscribePlan | None = None  # set by --dry-run
+    batch: BatchExecutionResult | None = None  # None when nothing needed a model
+    outputs: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+    exit_code: int = EXIT_OK
+    resume_hint: str | None = None
+
+    @property
+    def failed_students(self) -> list[dict[str, Any]]:
+        return [row for row in self.students if row["status"] != COMPLETE]
+
+
+def transcripts_dir(assignment: Assignment) -> Path:
+    """results/transcripts of an assignment."""
+    return assignment.results_dir / "transcripts"
+
+
+def run_transcribe(
+    options: RunOptions,
+    students: Sequence[str] = (),
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> TranscribeOutcome:
+    """Transcribe the assignment's submissions (only `students`, by name, when given)."""
+    started = clock()
+    with open_run(options, need_vision=True) as context:
+        outcome = _run(context, students)
+    outcome.seconds = clock() - started
+    return outcome
+
+
+def _run(context: RunContext, only: Sequence[str]) -> TranscribeOutcome:
+    assignment = context.assignment
+    # The index covers everyone; --student narrows only what runs (and its warnings).
+    everyone = scan_submissions(assignment)
+    scan = scan_submissions(assignment, only) if only else everyone
+    render = _render_settings(context)
+    kept = set() if context.options.force else _complete_students(assignment, scan, render)
+    todo = [student for student in scan.students if student.output_name not in kept]
+    outcome = _new_outcome(context, scan, kept)
+    tasks = {student.output_name: _page_tasks(context, student) for student in todo}
+    if context.options.dry_run:
+        outcome.plan = _plan(context, todo, tasks)
+        outcome.warnings += [
+            f"{student.name} would fail: {problem}"
+            for student in todo
+            for problem in student.problems
+        ]
+        return outcome
+    outcome.batch = _execute(context, [task for group in tasks.values() for task in group])
+    transcripts = [
+        _transcript(context, student, tasks[student.output_name], outcome.batch, render)
+        for student in todo
+    ]
+    _write(context, everyone.students, transcripts, outcome)
+    _finish(outcome, transcripts, only)
+    return outcome
+
+
+def _new_outcome(context: RunContext, scan: SubmissionScan, kept: set[str]) -> TranscribeOutcome:
+    outcome = TranscribeOutcome(
+        assignment=context.assignment.name,
+        exam_name=context.assignment.exam.exam_name,
+        provider=context.client.describe(),
+        kept=[student.name for student in scan.students if student.output_name in kept],
+        warnings=list(scan.warnings),
+    )
+    if kept:
+        outcome.notices.append(
+            f"kept {len(kept)} complete transcript(s) ({', '.join(outcome.kept)}); "
+            "use --force to transcribe them again"
+        )
+    return outcome
+
+
+def _render_settings(context: RunContext) -> dict[str, Any]:
+    return {"dpi": context.settings.render_dpi, "max_side": context.settings.image_max_side}
+
+
+def _page_tasks(context: RunContext, student: StudentSubmission) -> list[PageTranscriptionTask]:
+    on_page = questions_by_page(context.assignment.exam)
+    return [
+        PageTranscriptionTask(
+            student.output_name,
+            page,
+            exam_name=context.assignment.exam.exam_name,
+            question_ids=on_page.get(page.page_number, ()),
+            dpi=context.settings.render_dpi,
+            max_side=context.settings.image_max_side,
+        )
+        for page in student.pages
+    ]
+
+
+def _complete_students(
+    assignment: Assignment, scan: SubmissionScan, render: dict[str, Any]
+) -> set[str]:
+    """Output names of students whose transcript on disk is complete and was made from
+    the same scans, rendered the same way."""
+    folder = transcripts_dir(assignment)
+    complete = set()
+    for student in scan.students:
+        existing = _read_transcript(folder / f"{student.output_name}.json")
+        if (
+            existing is not None
+            and existing.get("status") == COMPLETE
+            and student.pages
+            and existing.get("submission_fingerprint") == submission_fingerprint(student, render)
+        ):
+            complete.add(student.output_name)
+    return complete
+
+
+def _read_transcript(path: Path) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and "output_name" in data else None
+
+
+def _plan(
+    context: RunContext,
+    students: Sequence[StudentSubmission],
+    tasks: dict[str, list[PageTranscriptionTask]],
+) -> TranscribePlan:
+    all_tasks = [task for group in tasks.values() for task in group]
+    prompt_tokens = sum(
+        estimate_tokens(task.get_system_prompt() + "\n" + task.get_prompt_text())
+        for task in all_tasks
+    )
+    image_tokens = IMAGE_TOKENS_PER_PAGE * len(all_tasks)
+    estimate = estimate_cost(
+        context.settings,
+        model_id(context, vision=True),
+        prompt_tokens + image_tokens,
+        COMPLETION_TOKENS_PER_PAGE * len(all_tasks),
+    )
+    return TranscribePlan(
+        pages_per_student={student.name: len(student.pages) for student in students},
+        pages=len(all_tasks),
+        image_tokens=image_tokens,
+        estimate=estimate,
+    )
+
+
+def _execute(
+    context: RunContext, tasks: list[PageTranscriptionTask]
+) -> BatchExecutionResult | None:
+    if not tasks:
+        return None
+    return context.executor.execute_batch(
+        tasks,
+        checkpoint_name=checkpoint_name(context.assignment.name, OPERATION),
+        resume_from_checkpoint=context.options.resume,
+        description=f"transcribe {context.assignment.name}",
+    )
+
+
+def _transcript(
+    context: RunContext,
+    student: StudentSubmission,
+    tasks: Sequence[PageTranscriptionTask],
+    batch: BatchExecutionResult | None,
+    render: dict[str, Any],
+) -> dict[str, Any]:
+    submissions = context.assignment.submissions_dir
+    pages = [
+        page_entry(task.page, submissions, _page_outcome(batch, task.task_id)) for task in tasks
+    ]
+    return build_transcript(
+        student,
+        pages,
+        assignment=context.assignment.name,
+        exam_name=context.assignment.exam.exam_name,
+        fingerprint=submission_fingerprint(student, render),
+    )
+
+
+def _page_outcome(batch: BatchExecutionResult | None, task_id: str) -> PageOutcome:
+    result = batch.get_result_by_id(task_id) if batch is not None else None
+    if result is None or batch is None:
+        return None
+    if result.success:
+        return result.result  # type: ignore[no-any-return]
+    if task_id in batch.not_started:
+        return None  # the run stopped before this page started: --resume runs it
+    return result.error or "failed"
+
+
+def _write(
+    context: RunContext,
+    everyone: Sequence[StudentSubmission],
+    transcripts: Sequence[dict[str, Any]],
+    outcome: TranscribeOutcome,
+) -> None:
+    folder = transcripts_dir(context.assignment)
+    for transcript in transcripts:
+        json_path = folder / f"{transcript['output_name']}.json"
+        markdown_path = folder / f"{transcript['output_name']}.md"
+        write_json_atomic(json_path, transcript)
+        write_text_atomic(markdown_path, transcript_markdown(transcript))
+        outcome.outputs += [json_path, markdown_path]
+    index_path = folder / "index.json"
+    index = build_index(
+        _index_transcripts(folder, everyone, transcripts),
+        assignment=context.assignment.name,
+        exam_name=context.assignment.exam.exam_name,
+        warnings=outcome.warnings,
+    )
+    write_json_atomic(index_path, index)
+    outcome.outputs.append(index_path)
+
+
+def _index_transcripts(
+    folder: Path, everyone: Sequence[StudentSubmission], fresh: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every student found: this run's transcript, else the one on disk, else a stub
+    saying the student has not been transcribed yet (e.g. left out by --student)."""
+    by_name = {transcript["output_name"]: transcript for transcript in fresh}
+    rows = []
+    for student in everyone:
+        transcript = by_name.get(student.output_name) or _read_transcript(
+            folder / f"{student.output_name}.json"
+        )
+        rows.append(transcript or _not_transcribed(student))
+    return rows
+
+
+def _not_transcribed(student: StudentSubmission) -> dict[str, Any]:
+    return {
+        "student": student.name,
+        "output_name": student.output_name,
+        "status": "not_transcribed",
+        "pages": [],
+        "mean_confidence": None,
+        "failures": [],
+    }
+
+
+def _finish(
+    outcome: TranscribeOutcome, transcripts: Sequence[dict[str, Any]], only: Sequence[str]
+) -> None:
+    outcome.students = [summarise_transcript(transcript) for transcript in transcripts]
+    batch = outcome.batch
+    code = exit_code_for(batch) if batch is not None else EXIT_OK
+    if code == EXIT_OK and outcome.failed_students:
+        code = EXIT_TASKS_FAILED  # a submission that could not even be read
+    outcome.exit_code = code
+    if batch is not None:
+        outcome.notices += list(batch.notices)
+        if batch.stopped or batch.failed_results:
+            # Repeat the --student filter, so resuming does not widen the run.
+            students = "".join(f" --student {shlex.quote(name)}" for name in only)
+            outcome.resume_hint = resume_command(OPERATION, outcome.assignment) + students
