@@ -27,7 +27,7 @@ AssignmentOpt = Annotated[
 ]
 DataDirOpt = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Where assignment folders live [env: AITA_DATA_DIR]."),
+    typer.Option("--data-dir", help="Where assignment folders live \\[env: AITA_DATA_DIR]."),
 ]
 ResumeOpt = Annotated[
     bool, typer.Option("--resume", help="Continue the latest checkpoint: run only what is missing.")
@@ -38,14 +38,14 @@ DryRunOpt = Annotated[
 ]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option("--workers", min=1, help="Concurrent tasks [env: AITA_MAX_WORKERS]."),
+    typer.Option("--workers", min=1, help="Concurrent tasks \\[env: AITA_MAX_WORKERS]."),
 ]
 RateLimitOpt = Annotated[
     float | None,
     typer.Option(
         "--rate-limit",
         min=0.0,
-        help="Requests per second, 0 = unlimited [env: AITA_RATE_LIMIT_RPS].",
+        help="Requests per second, 0 = unlimited \\[env: AITA_RATE_LIMIT_RPS].",
     ),
 ]
 MaxCostOpt = Annotated[
@@ -54,9 +54,9 @@ MaxCostOpt = Annotated[
 ]
 ProviderOpt = Annotated[
     str | None,
-    typer.Option("--provider", help="auto | openrouter | openai | offline [env: AITA_PROVIDER]."),
+    typer.Option("--provider", help="auto | openrouter | openai | offline \\[env: AITA_PROVIDER]."),
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id [env: AITA_MODEL].")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id \\[env: AITA_MODEL].")]
 
 
 @dataclass(frozen=True)
