@@ -110,21 +110,34 @@ class Settings(BaseSettings):
         return value
 
 
+# The command-line flag behind each setting that has one: an invalid flag value is
+# reported under the flag's name, not the variable's the user never set.
+_FLAGS: dict[str, str] = {
+    "max_workers": "--workers",
+    "rate_limit_rps": "--rate-limit",
+    "max_cost": "--max-cost",
+    "provider": "--provider",
+    "model": "--model",
+    "data_dir": "--data-dir",
+}
+
+
 def _variable_name(field_name: str) -> str:
     if field_name == "openrouter_api_key":
         return "OPENROUTER_API_KEY"
     return f"AITA_{field_name.upper()}"
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, flags_given: set[str]) -> str:
     first = error.errors()[0]
     field_name = str(first["loc"][0]) if first["loc"] else ""
+    name = _FLAGS.get(field_name) if field_name in flags_given else None
     accepts = _ACCEPTS.get(field_name, "a valid value")
     given = first.get("input")
     shown = f", got {given!r}" if isinstance(given, str | int | float) else ""
     if field_name in ("api_key", "openrouter_api_key"):
         shown = ""  # never echo anything that may be a secret
-    return f"{_variable_name(field_name)} must be {accepts}{shown}"
+    return f"{name or _variable_name(field_name)} must be {accepts}{shown}"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -133,4 +146,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(_describe(exc, set(given))) from None

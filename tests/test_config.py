@@ -69,3 +69,14 @@ def test_api_key_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "sk-or-secret-value" not in repr(settings)
     assert settings.openrouter_api_key is not None
     assert settings.openrouter_api_key.get_secret_value() == "sk-or-secret-value"
+
+
+def test_a_bad_flag_value_names_the_flag_not_the_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(provider="bogus")
+    assert str(caught.value).startswith("--provider must be one of auto, openrouter")
+
+
+def test_a_good_flag_beats_a_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AITA_PROVIDER", "azure")
+    assert load_settings(provider="offline").provider == "offline"

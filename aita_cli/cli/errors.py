@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from aita_cli.errors import EXIT_INTERRUPTED, EXIT_TASKS_FAILED, AitaError
 
@@ -30,7 +31,8 @@ def exit_on_error() -> Iterator[None]:
     except AitaError as exc:
         if debug_enabled():
             traceback.print_exc()
-        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        # Escaped: messages quote file names and JSON, whose brackets are not markup.
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         stderr.print("interrupted")
@@ -41,7 +43,7 @@ def exit_on_error() -> Iterator[None]:
         if debug_enabled():
             traceback.print_exc()
         stderr.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(set AITA_DEBUG=1 for the traceback, and please report it)",
             markup=True,
         )

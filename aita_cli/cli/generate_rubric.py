@@ -21,6 +21,17 @@ from aita_cli.cli.options import (
     RunOptions,
     WorkersOpt,
 )
+from aita_cli.cli.render import (
+    announcer,
+    estimate_text,
+    make_console,
+    print_listed,
+    print_messages,
+    print_next_step,
+    print_outputs,
+    run_figures,
+    summary_table,
+)
 from aita_cli.pipelines.rubric import RubricOutcome, RubricPlan, run_generate_rubric
 from aita_cli.pipelines.rubric_tasks import format_points
 
@@ -34,7 +45,6 @@ Examples:
   aita generate-rubric -a midterm --force --provider offline
   aita generate-rubric -a midterm --workers 10 --rate-limit 5 --max-cost 2.50
 """
-_MAX_LISTED = 20
 
 
 def register(app: typer.Typer) -> None:
@@ -72,31 +82,38 @@ def register(app: typer.Typer) -> None:
             provider=provider,
             model=model,
         )
-        console = Console(highlight=False, soft_wrap=True)
+        console = make_console()
         with exit_on_error():
-            outcome = run_generate_rubric(
-                options, announce=lambda line: console.print(escape(line))
-            )
+            outcome = run_generate_rubric(options, announce=announcer(console))
             render_outcome(outcome, console)
         raise typer.Exit(outcome.exit_code)
 
 
 def render_outcome(outcome: RubricOutcome, console: Console) -> None:
-    """Show what a run did: notices, the plan or the failures, a summary, the outputs."""
-    for notice in outcome.notices:
-        console.print(f"[yellow]note:[/] {escape(notice)}")
+    """Show what a run did: notes, the plan or the failures, a summary, the outputs."""
+    print_messages(console, notices=outcome.notices)
     if outcome.plan is not None:
         _render_plan(outcome, outcome.plan, console)
         return
     if outcome.kept_existing:
         return
-    _render_failures(outcome, console)
+    print_listed(
+        console,
+        f"{len(outcome.failures)} task(s) failed:",
+        [
+            f"question {failure.question_id} ({failure.kind}): {failure.error}"
+            for failure in outcome.failures
+        ],
+    )
     console.print(_summary_table(outcome))
-    if outcome.paths:
-        console.print("outputs:")
-        for path in outcome.paths:
-            console.print(f"  {escape(str(path))}")
-    _render_next_step(outcome, console)
+    print_outputs(console, [str(path) for path in outcome.paths])
+    print_next_step(
+        console,
+        stopped=outcome.stopped,
+        not_started=outcome.not_started,
+        resume_hint=outcome.resume_hint,
+        checkpoint_path=outcome.checkpoint_path,
+    )
 
 
 def _render_plan(outcome: RubricOutcome, plan: RubricPlan, console: Console) -> None:
@@ -112,59 +129,31 @@ def _render_plan(outcome: RubricOutcome, plan: RubricPlan, console: Console) -> 
         )
     console.print(table)
     estimate = plan.estimate
-    price = f"~${estimate.cost:.4f}" if estimate.price_known else "unknown (no price for model)"
     console.print(
         f"{len(plan.tasks)} tasks for {outcome.questions} questions "
         f"({format_points(outcome.total_points)} points); model {escape(estimate.model)}; "
-        f"~{estimate.prompt_tokens + estimate.completion_tokens} tokens "
-        f"({estimate.prompt_tokens} prompt, {estimate.completion_tokens} reply); cost {price}"
+        f"~{estimate.prompt_tokens + estimate.completion_tokens:,} tokens "
+        f"({estimate.prompt_tokens:,} prompt, {estimate.completion_tokens:,} reply); "
+        f"cost {escape(estimate_text(estimate))}"
     )
     if plan.user_rubric_questions:
         given = ", ".join(plan.user_rubric_questions)
         console.print(f"user rubrics used as given for: {escape(given)}")
-    console.print("nothing was written")
-
-
-def _render_failures(outcome: RubricOutcome, console: Console) -> None:
-    if not outcome.failures:
-        return
-    console.print(f"[bold red]{len(outcome.failures)} task(s) failed:[/]")
-    for failure in outcome.failures:
-        console.print(
-            f"  question {escape(failure.question_id)} ({failure.kind}): {escape(failure.error)}"
-        )
+    console.print("dry run: no model was called and nothing was written")
 
 
 def _summary_table(outcome: RubricOutcome) -> Table:
-    metrics = outcome.metrics
-    table = Table(title=f"{escape(outcome.exam_name)}", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
     done = str(outcome.tasks_done)
     if outcome.tasks_resumed:
         done += f" ({outcome.tasks_resumed} from the checkpoint)"
-    table.add_row("questions", str(outcome.questions))
-    table.add_row("total points", format_points(outcome.total_points))
-    table.add_row("tasks done", f"{done} of {outcome.tasks_total}")
-    table.add_row("tasks failed", str(outcome.tasks_failed))
+    rows = [
+        ("questions", str(outcome.questions)),
+        ("total points", format_points(outcome.total_points)),
+        ("tasks done", f"{done} of {outcome.tasks_total}"),
+        ("tasks failed", str(outcome.tasks_failed)),
+    ]
     if outcome.not_started:
-        table.add_row("not started", str(len(outcome.not_started)))
-    if metrics is not None:
-        estimate = "~" if metrics.cost_is_estimate else ""
-        table.add_row("retries", str(metrics.retried_tasks))
-        table.add_row("cost", f"{estimate}${metrics.total_cost:.4f}")
-    table.add_row("time", f"{outcome.elapsed_s:.1f} s")
-    return table
-
-
-def _render_next_step(outcome: RubricOutcome, console: Console) -> None:
-    if outcome.stopped == "interrupted":
-        console.print("[yellow]interrupted:[/] finished tasks are saved in the checkpoint.")
-    elif outcome.stopped == "budget":
-        console.print("[yellow]cost budget reached:[/] the tasks not started can be resumed.")
-    if outcome.not_started:
-        shown = ", ".join(outcome.not_started[:_MAX_LISTED])
-        more = len(outcome.not_started) - _MAX_LISTED
-        console.print(f"not started: {escape(shown)}" + (f" and {more} more" if more > 0 else ""))
-    if outcome.resume_hint:
-        console.print(f"resume with: {escape(outcome.resume_hint)}")
+        rows.append(("not started", str(len(outcome.not_started))))
+    return summary_table(
+        outcome.exam_name, rows + run_figures(outcome.metrics, outcome.retries, outcome.elapsed_s)
+    )

@@ -80,7 +80,8 @@ class RunOptions:
             "data_dir": self.data_dir,
             "max_workers": self.workers,
             "rate_limit_rps": self.rate_limit,
-            "max_cost": self.max_cost if self.max_cost else None,
+            # 0 is not "no budget": it reaches Settings and is refused there, one line.
+            "max_cost": self.max_cost,
             "provider": self.provider,
             "model": self.model,
         }

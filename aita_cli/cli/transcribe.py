@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
@@ -22,6 +23,18 @@ from aita_cli.cli.options import (
     RunOptions,
     WorkersOpt,
 )
+from aita_cli.cli.render import (
+    announcer,
+    estimate_text,
+    make_console,
+    print_listed,
+    print_messages,
+    print_next_step,
+    print_outputs,
+    run_figures,
+    summary_table,
+)
+from aita_cli.pipelines.runner import retry_count
 from aita_cli.pipelines.transcribe import TranscribeOutcome, TranscribePlan, run_transcribe
 
 __all__ = ["register", "render_outcome"]
@@ -41,7 +54,7 @@ StudentOpt = Annotated[
     typer.Option(
         "--student",
         "-s",
-        help="Only this student (file or folder name in submissions/); repeatable.",
+        help="Only this student (alice, alice.pdf or alice/ in submissions/); repeatable.",
     ),
 ]
 
@@ -77,65 +90,69 @@ def register(app: typer.Typer) -> None:
             provider=provider,
             model=model,
         )
+        console = make_console()
         with exit_on_error():
-            outcome = run_transcribe(options, student or ())
-            render_outcome(outcome, Console(highlight=False))
+            outcome = run_transcribe(options, student or (), announce=announcer(console))
+            render_outcome(outcome, console)
         raise typer.Exit(outcome.exit_code)
 
 
 def render_outcome(outcome: TranscribeOutcome, console: Console) -> None:
-    """Print what a run did: provider, warnings, failures, summary, outputs, next step."""
-    console.print(f"using {outcome.provider}")
-    for warning in outcome.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    for notice in outcome.notices:
-        console.print(f"[cyan]note:[/] {notice}")
+    """Print what a run did: warnings and notes, the plan or the failures, the students,
+    a summary, the outputs and the next step (the provider was announced before)."""
+    print_messages(console, warnings=outcome.warnings, notices=outcome.notices)
     if outcome.plan is not None:
         _render_plan(outcome.plan, console)
         return
-    _render_failures(outcome, console)
+    failed = [row for row in outcome.failed_students if row["failures"]]
+    print_listed(
+        console,
+        f"{len(failed)} student(s) failed:",
+        [f"{row['student']}: {failure}" for row in failed for failure in row["failures"]],
+    )
     if outcome.students:
         console.print(_students_table(outcome.students))
         console.print(_summary_table(outcome))
     elif outcome.kept:
         console.print("nothing to do: every selected transcript is complete")
-    _render_outputs(outcome, console)
+    print_outputs(console, _output_lines(outcome))
+    batch = outcome.batch
+    print_next_step(
+        console,
+        stopped=batch.stopped if batch is not None else None,
+        not_started=batch.not_started if batch is not None else [],
+        resume_hint=outcome.resume_hint,
+        checkpoint_path=batch.checkpoint_path if batch is not None else None,
+    )
 
 
 def _render_plan(plan: TranscribePlan, console: Console) -> None:
-    table = Table(title="Plan (dry run)", title_justify="left")
-    table.add_column("Student")
-    table.add_column("Pages", justify="right")
-    for name, pages in plan.pages_per_student.items():
-        table.add_row(name, str(pages))
-    console.print(table)
+    if not plan.pages_per_student:
+        console.print("nothing to transcribe: every selected transcript is complete")
+    else:
+        table = Table(title="dry run: pages to transcribe — no model called")
+        table.add_column("student")
+        table.add_column("pages", justify="right")
+        for name, pages in plan.pages_per_student.items():
+            table.add_row(escape(name), str(pages))
+        console.print(table)
     estimate = plan.estimate
-    price = "" if estimate.price_known else f" (no price known for {estimate.model})"
     console.print(
-        f"{plan.pages} page(s) for {estimate.model}: about {plan.image_tokens:,} image "
-        f"tokens, {estimate.prompt_tokens:,} prompt tokens in all, "
-        f"{estimate.completion_tokens:,} completion tokens; "
-        f"estimated cost ${estimate.cost:.4f}{price}"
+        f"{plan.pages} page(s); model {escape(estimate.model)}; "
+        f"~{estimate.prompt_tokens + estimate.completion_tokens:,} tokens "
+        f"({estimate.prompt_tokens:,} prompt, of which ~{plan.image_tokens:,} for images, "
+        f"{estimate.completion_tokens:,} reply); cost {escape(estimate_text(estimate))}"
     )
     console.print("dry run: no model was called and nothing was written")
 
 
-def _render_failures(outcome: TranscribeOutcome, console: Console) -> None:
-    for row in outcome.failed_students:
-        for failure in row["failures"]:
-            console.print(f"[red]✗ {row['student']}:[/] {failure}")
-        unstarted = row["pages"] - row["pages_done"] - row["pages_failed"]
-        if unstarted > 0:
-            console.print(f"[yellow]… {row['student']}:[/] {unstarted} page(s) not started yet")
-
-
 def _students_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Students", title_justify="left")
-    for name in ("Student", "Status", "Pages", "Done", "Failed", "Confidence"):
-        table.add_column(name, justify="left" if name in ("Student", "Status") else "right")
+    table = Table(title="students")
+    for name in ("student", "status", "pages", "done", "failed", "confidence"):
+        table.add_column(name, justify="left" if name in ("student", "status") else "right")
     for row in rows:
         table.add_row(
-            row["student"],
+            escape(row["student"]),
             row["status"],
             str(row["pages"]),
             str(row["pages_done"]),
@@ -148,37 +165,39 @@ def _students_table(rows: list[dict[str, Any]]) -> Table:
 def _summary_table(outcome: TranscribeOutcome) -> Table:
     rows = outcome.students
     done = sum(row["pages_done"] for row in rows)
-    failed = sum(row["pages_failed"] for row in rows)
     weights = [(row["mean_confidence"], row["pages_done"]) for row in rows if row["pages_done"]]
     mean = sum(c * n for c, n in weights) / done if done else None
-    metrics = outcome.batch.metrics if outcome.batch is not None else None
-    table = Table(title="Summary", title_justify="left", show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
-    table.add_row("Students", f"{len(rows)} ({len(outcome.kept)} kept as they were)")
-    table.add_row("Pages", str(sum(row["pages"] for row in rows)))
-    table.add_row("Done / failed", f"{done} / {failed}")
-    table.add_row("Mean confidence", _confidence(mean))
-    table.add_row("Retries", str(metrics.retried_tasks if metrics else 0))
-    estimate = " (estimate)" if metrics and metrics.cost_is_estimate else ""
-    table.add_row("Cost", f"${metrics.total_cost if metrics else 0.0:.4f}{estimate}")
-    table.add_row("Time", f"{outcome.seconds:.1f} s")
-    return table
-
-
-def _render_outputs(outcome: TranscribeOutcome, console: Console) -> None:
-    if outcome.outputs:
-        folder = outcome.outputs[-1].parent
-        transcripts = sum(1 for path in outcome.outputs if path.suffix == ".json") - 1
-        console.print(f"wrote {transcripts} transcript(s) and index.json to {folder}")
     batch = outcome.batch
-    if batch is not None and batch.stopped:
-        why = "interrupted" if batch.stopped == "interrupted" else "cost budget reached"
-        console.print(f"[yellow]{why}:[/] {len(batch.not_started)} page(s) not started")
-    if outcome.resume_hint:
-        console.print(f"to continue: {outcome.resume_hint}")
-    if batch is not None and batch.checkpoint_path is not None:
-        console.print(f"checkpoint: {batch.checkpoint_path}")
+    resumed = batch.metrics.resumed_tasks if batch is not None else 0
+    done_text = f"{done} ({resumed} from the checkpoint)" if resumed else str(done)
+    students = str(len(rows))
+    if outcome.kept:
+        students += f" (+{len(outcome.kept)} already complete, kept)"
+    figures = [
+        ("students", students),
+        ("pages", str(sum(row["pages"] for row in rows))),
+        ("pages done", done_text),
+        ("pages failed", str(sum(row["pages_failed"] for row in rows))),
+    ]
+    if batch is not None and batch.not_started:
+        figures.append(("not started", str(len(batch.not_started))))
+    figures.append(("mean confidence", _confidence(mean)))
+    metrics = batch.metrics if batch is not None else None
+    retries = retry_count(batch) if batch is not None else 0
+    return summary_table(
+        outcome.exam_name, figures + run_figures(metrics, retries, outcome.seconds)
+    )
+
+
+def _output_lines(outcome: TranscribeOutcome) -> list[str]:
+    if not outcome.outputs:
+        return []
+    index = outcome.outputs[-1]
+    transcripts = sum(1 for path in outcome.outputs if path.suffix == ".json") - 1
+    return [
+        str(index),
+        f"{index.parent}/<student>.json and .md for {transcripts} student(s)",
+    ]
 
 
 def _confidence(value: float | None) -> str:

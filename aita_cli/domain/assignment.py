@@ -69,6 +69,7 @@ def load_assignment(data_dir: Path, name: str) -> Assignment:
     validate_assignment_name(name)
     root = _assignment_root(data_dir, name)
     exam = _load_exam(root / EXAM_FILE, f"{name}/{EXAM_FILE}")
+    _check_results_folder(root / "results", f"{name}/results")
     return Assignment(
         name=name,
         root=root,
@@ -97,6 +98,12 @@ def _assignment_root(data_dir: Path, name: str) -> Path:
         listing = f"folders there: {', '.join(folders)}" if folders else "it has no folders"
         raise InputError(f"no assignment {name!r} in {data_dir} ({listing})")
     return root
+
+
+def _check_results_folder(path: Path, label: str) -> None:
+    # Found now, before any model is paid for, rather than when the outputs are written.
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{label}: exists but is not a folder (aita writes its results there)")
 
 
 def _read_text(path: Path, label: str) -> str:

@@ -33,6 +33,13 @@ def points_equal(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=0.0, abs_tol=1e-6)
 
 
+def _no_bool_points(value: object) -> object:
+    # JSON's true/false would otherwise pass as 1 and 0 points.
+    if isinstance(value, bool):
+        raise ValueError("points must be a number, not true or false")
+    return value
+
+
 class QuestionType(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     SHORT_ANSWER = "short_answer"
@@ -46,7 +53,7 @@ class Question(BaseModel):
 
     question_id: str = Field(min_length=1)
     question_text: str = Field(min_length=1)
-    points: float = Field(gt=0)
+    points: float = Field(gt=0, allow_inf_nan=False)
     question_type: QuestionType
     page_number: int | None = Field(None, ge=1)
 
@@ -54,6 +61,11 @@ class Question(BaseModel):
     @classmethod
     def _id_as_text(cls, value: object) -> object:
         return str(value).strip() if isinstance(value, int | str) else value
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points_not_bool(cls, value: object) -> object:
+        return _no_bool_points(value)
 
 
 class ExamSpec(BaseModel):
@@ -94,17 +106,27 @@ class AnswerKey(BaseModel):
 class RubricCriterion(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
-    points: float = Field(ge=0)
+    points: float = Field(ge=0, allow_inf_nan=False)
     examples: list[str] = Field(default_factory=list)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points_not_bool(cls, value: object) -> object:
+        return _no_bool_points(value)
 
 
 class Rubric(BaseModel):
     """Criteria whose points sum exactly to `total_points`."""
 
     question_id: str
-    total_points: float = Field(gt=0)
+    total_points: float = Field(gt=0, allow_inf_nan=False)
     criteria: list[RubricCriterion] = Field(min_length=1)
     source: str | None = None  # "user" for user_rubrics.json, "offline-template", ...
+
+    @field_validator("total_points", mode="before")
+    @classmethod
+    def _points_not_bool(cls, value: object) -> object:
+        return _no_bool_points(value)
 
     @model_validator(mode="after")
     def _criteria_sum_to_total(self) -> Rubric:

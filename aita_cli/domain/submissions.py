@@ -70,6 +70,12 @@ def scan_submissions(assignment: Assignment, only: Sequence[str] = ()) -> Submis
         raise InputError(
             f"{assignment.name}/submissions: cannot read it ({exc.strerror or exc})"
         ) from exc
+    if not found:
+        skipped = f"; skipped {len(warnings)} other file(s)" if warnings else ""
+        raise InputError(
+            f"{assignment.name}/submissions: no student submissions in it (put "
+            f"<student>.pdf files or <student>/ folders of PDFs and images there){skipped}"
+        )
     output_names = _unique_output_names([entry.name for entry in found])
     pairs = [
         (entry, StudentSubmission(entry.name, output, entry.pages, entry.problems))
@@ -200,14 +206,26 @@ def _resolve_only(
 ) -> set[str]:
     """Output names of the students asked for; InputError naming any unknown one."""
     wanted: set[str] = set()
-    for requested in only:
-        matches = [s for s in students if requested in (s.name, s.output_name)] or [
-            s for s in students if requested.casefold() == s.name.casefold()
-        ]
+    for given in only:
+        matches = _matching(students, given) or _matching(students, _student_name_of(given))
         if not matches:
             known = ", ".join(s.name for s in students) or "none"
             raise InputError(
-                f"no student {requested!r} in {assignment_name}/submissions (students: {known})"
+                f"no student {given!r} in {assignment_name}/submissions (students: {known})"
             )
         wanted.update(s.output_name for s in matches)
     return wanted
+
+
+def _matching(students: list[StudentSubmission], requested: str) -> list[StudentSubmission]:
+    """By exact name or output name, else by name ignoring case."""
+    return [s for s in students if requested in (s.name, s.output_name)] or [
+        s for s in students if requested.casefold() == s.name.casefold()
+    ]
+
+
+def _student_name_of(given: str) -> str:
+    """What --student names: "alice", or as the file or folder is written, "alice.pdf",
+    "alice/" or "submissions/alice.pdf" (shell completion gives those)."""
+    name = given.strip().rstrip("/\\").removeprefix("submissions/")
+    return name[:-4] if name.lower().endswith(".pdf") else name

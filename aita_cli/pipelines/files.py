@@ -3,6 +3,7 @@ fsync, then rename, so a crash leaves either the old file or the new one, never 
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -10,14 +11,33 @@ from typing import Any
 
 import orjson
 
+from aita_cli.errors import InputError
+
 __all__ = ["write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically; InputError (one line) when it cannot."""
+    try:
+        _replace(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """`data` as indented JSON, written like `write_text_atomic`."""
+    encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    write_text_atomic(path, encoded.decode("utf-8") + "\n")
+
+
+def _replace(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            # mkstemp makes the file private (0600); results are ordinary files that the
+            # rest of the teaching team may need to read, so give them the usual mode.
+            os.fchmod(stream.fileno(), 0o666 & ~_umask())
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
@@ -27,6 +47,9 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    write_text_atomic(path, encoded.decode("utf-8") + "\n")
+@functools.cache
+def _umask() -> int:
+    # The only way to read the umask is to set it; done once, then put back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -41,9 +41,11 @@ from aita_cli.pipelines.runner import (
     estimate_cost,
     estimate_tokens,
     exit_code_for,
+    is_offline,
     model_id,
     open_run,
     resume_command,
+    retry_count,
 )
 
 __all__ = [
@@ -114,6 +116,7 @@ class RubricOutcome:
     tasks_done: int = 0
     tasks_failed: int = 0
     tasks_resumed: int = 0
+    retries: int = 0
     failures: list[TaskFailure] = field(default_factory=list)
     metrics: ExecutionMetrics | None = None
     paths: list[Path] = field(default_factory=list)
@@ -214,7 +217,9 @@ def run_generate_rubric(
         )
         if announce is not None:
             announce(f"using {outcome.provider}")
-        complete = existing_results_complete(assignment, exam_fingerprint(assignment))
+        complete = existing_results_complete(
+            assignment, exam_fingerprint(assignment), accept_offline=is_offline(context)
+        )
         if options.dry_run:
             outcome.plan = plan_rubric_run(context)
             if complete and not options.force:
@@ -268,6 +273,7 @@ def _fill_outcome(
     outcome.failures = _failures(assignment, result, not_started)
     outcome.tasks_failed = len(outcome.failures)
     outcome.metrics = result.metrics
+    outcome.retries = retry_count(result)
     outcome.notices.extend(result.notices)
     outcome.stopped = result.stopped
     outcome.not_started = list(result.not_started)

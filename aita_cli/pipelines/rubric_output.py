@@ -17,6 +17,7 @@ import orjson
 
 from aita_cli.domain.assignment import Assignment
 from aita_cli.execution.tasks import request_fingerprint
+from aita_cli.llm.offline import TEMPLATE_SOURCE
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.rubric_markdown import QuestionResult
 
@@ -137,19 +138,27 @@ def _tidy_points(value: Any) -> Any:
     return value
 
 
-def existing_results_complete(assignment: Assignment, fingerprint: str) -> bool:
-    """Whether results/ already holds complete results for exactly these inputs."""
+def existing_results_complete(
+    assignment: Assignment, fingerprint: str, *, accept_offline: bool = True
+) -> bool:
+    """Whether results/ already holds complete results for exactly these inputs.
+
+    With `accept_offline=False` (a model is configured now), results that the offline
+    backend's templates wrote are placeholders, not results worth keeping.
+    """
     folder = assignment.results_dir
     if not (folder / RUBRICS_MARKDOWN_FILE).is_file():
         return False
     expected = [question.question_id for question in assignment.exam.questions]
     return all(
-        _document_complete(folder / name, key, fingerprint, expected)
+        _document_complete(folder / name, key, fingerprint, expected, accept_offline)
         for name, key in ((ANSWER_KEYS_FILE, "answer_keys"), (RUBRICS_FILE, "rubrics"))
     )
 
 
-def _document_complete(path: Path, key: str, fingerprint: str, expected: list[str]) -> bool:
+def _document_complete(
+    path: Path, key: str, fingerprint: str, expected: list[str], accept_offline: bool
+) -> bool:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
@@ -161,4 +170,7 @@ def _document_complete(path: Path, key: str, fingerprint: str, expected: list[st
         return False
     found = [entry.get("question_id") for entry in entries if isinstance(entry, dict)]
     statuses = {entry.get("status") for entry in entries if isinstance(entry, dict)}
-    return found == expected and statuses == {_STATUS_OK}
+    offline = any(
+        isinstance(entry, dict) and entry.get("source") == TEMPLATE_SOURCE for entry in entries
+    )
+    return found == expected and statuses == {_STATUS_OK} and (accept_offline or not offline)

@@ -37,9 +37,11 @@ __all__ = [
     "estimate_cost",
     "estimate_tokens",
     "exit_code_for",
+    "is_offline",
     "model_id",
     "open_run",
     "resume_command",
+    "retry_count",
 ]
 
 # A rough, provider-neutral rule of thumb: English text averages about four characters
@@ -113,7 +115,8 @@ def open_run(
                 f"{active_client.describe()} cannot read images: set AITA_VISION_MODEL to "
                 "a vision-capable model, or use --provider offline"
             )
-        executor = create_executor(active_client, settings=settings, **(executor_overrides or {}))
+        overrides = {**_offline_pacing(settings, active_client), **(executor_overrides or {})}
+        executor = create_executor(active_client, settings=settings, **overrides)
         try:
             yield RunContext(options, settings, assignment, active_client, executor)
         finally:
@@ -121,6 +124,18 @@ def open_run(
     finally:
         if owned_client:
             active_client.close()
+
+
+def _offline_pacing(settings: Settings, client: LLMClient) -> dict[str, Any]:
+    """No rate limit for the offline backend unless the user asked for one.
+
+    The 10/s default protects a remote provider; the offline backend has none, so pacing
+    it only slows a local run down. An explicit --rate-limit or AITA_RATE_LIMIT_RPS
+    (including one from .env) is still honoured: `model_fields_set` holds what was given.
+    """
+    if isinstance(client, OfflineLLMClient) and "rate_limit_rps" not in settings.model_fields_set:
+        return {"rate_limit": 0.0}
+    return {}
 
 
 def checkpoint_name(assignment: str, operation: str) -> str:
@@ -139,6 +154,12 @@ def exit_code_for(result: BatchExecutionResult) -> int:
     return EXIT_OK
 
 
+def retry_count(result: BatchExecutionResult) -> int:
+    """Attempts this run made beyond each task's first: what the progress line calls
+    retries (tasks restored from the checkpoint made none in this run)."""
+    return sum(max(0, item.attempts - 1) for item in result.task_results if not item.resumed)
+
+
 def estimate_tokens(text: str) -> int:
     """About how many tokens `text` is (~4 characters each); at least 1."""
     return max(1, (len(text) + _CHARS_PER_TOKEN - 1) // _CHARS_PER_TOKEN)
@@ -149,9 +170,14 @@ def resume_command(command: str, assignment: str) -> str:
     return f"aita {command} --assignment {assignment} --resume"
 
 
+def is_offline(context: RunContext) -> bool:
+    """Whether this run uses the offline backend (templates and OCR, no model)."""
+    return isinstance(context.client, OfflineLLMClient)
+
+
 def model_id(context: RunContext, *, vision: bool = False) -> str:
     """The model a run's requests go to, as far as the configuration says."""
-    if isinstance(context.client, OfflineLLMClient):
+    if is_offline(context):
         return OFFLINE_MODEL
     attribute = "vision_model" if vision else "model"
     chosen = getattr(context.client, attribute, None)

@@ -22,6 +22,7 @@ from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.submissions import StudentSubmission, SubmissionScan, scan_submissions
 from aita_cli.errors import EXIT_OK, EXIT_TASKS_FAILED
 from aita_cli.execution.results import BatchExecutionResult
+from aita_cli.llm.offline import OCR_SOURCE
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.runner import (
     CostEstimate,
@@ -31,6 +32,7 @@ from aita_cli.pipelines.runner import (
     estimate_cost,
     estimate_tokens,
     exit_code_for,
+    is_offline,
     model_id,
     open_run,
     resume_command,
@@ -62,6 +64,7 @@ OPERATION = "transcribe"
 # pixels is about six 512-pixel tiles); the reply is the page's text plus its answers.
 IMAGE_TOKENS_PER_PAGE = 1000
 COMPLETION_TOKENS_PER_PAGE = 500
+_NAMES_SHOWN = 10  # students named in one notice line
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,18 @@ def run_transcribe(
     options: RunOptions,
     students: Sequence[str] = (),
     *,
+    announce: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> TranscribeOutcome:
-    """Transcribe the assignment's submissions (only `students`, by name, when given)."""
+    """Transcribe the assignment's submissions (only `students`, by name, when given).
+
+    `announce` receives short lines worth showing before the long part starts (which
+    provider was picked), as for generate-rubric.
+    """
     started = clock()
     with open_run(options, need_vision=True) as context:
+        if announce is not None:
+            announce(f"using {context.client.describe()}")
         outcome = _run(context, students)
     outcome.seconds = clock() - started
     return outcome
@@ -122,7 +132,11 @@ def _run(context: RunContext, only: Sequence[str]) -> TranscribeOutcome:
     everyone = scan_submissions(assignment)
     scan = scan_submissions(assignment, only) if only else everyone
     render = _render_settings(context)
-    kept = set() if context.options.force else _complete_students(assignment, scan, render)
+    kept = (
+        set()
+        if context.options.force
+        else _complete_students(assignment, scan, render, accept_offline=is_offline(context))
+    )
     todo = [student for student in scan.students if student.output_name not in kept]
     outcome = _new_outcome(context, scan, kept)
     tasks = {student.output_name: _page_tasks(context, student) for student in todo}
@@ -153,8 +167,11 @@ def _new_outcome(context: RunContext, scan: SubmissionScan, kept: set[str]) -> T
         warnings=list(scan.warnings),
     )
     if kept:
+        names = ", ".join(outcome.kept[:_NAMES_SHOWN])
+        if len(outcome.kept) > _NAMES_SHOWN:
+            names += f" and {len(outcome.kept) - _NAMES_SHOWN} more"
         outcome.notices.append(
-            f"kept {len(kept)} complete transcript(s) ({', '.join(outcome.kept)}); "
+            f"kept {len(kept)} complete transcript(s) ({names}); "
             "use --force to transcribe them again"
         )
     return outcome
@@ -180,10 +197,11 @@ def _page_tasks(context: RunContext, student: StudentSubmission) -> list[PageTra
 
 
 def _complete_students(
-    assignment: Assignment, scan: SubmissionScan, render: dict[str, Any]
+    assignment: Assignment, scan: SubmissionScan, render: dict[str, Any], *, accept_offline: bool
 ) -> set[str]:
     """Output names of students whose transcript on disk is complete and was made from
-    the same scans, rendered the same way."""
+    the same scans, rendered the same way. With `accept_offline=False` (a model is
+    configured now) a transcript the offline OCR made is redone by the model."""
     folder = transcripts_dir(assignment)
     complete = set()
     for student in scan.students:
@@ -193,9 +211,17 @@ def _complete_students(
             and existing.get("status") == COMPLETE
             and student.pages
             and existing.get("submission_fingerprint") == submission_fingerprint(student, render)
+            and (accept_offline or not _made_offline(existing))
         ):
             complete.add(student.output_name)
     return complete
+
+
+def _made_offline(transcript: dict[str, Any]) -> bool:
+    pages = transcript.get("pages")
+    return isinstance(pages, list) and any(
+        isinstance(page, dict) and page.get("source") == OCR_SOURCE for page in pages
+    )
 
 
 def _read_transcript(path: Path) -> dict[str, Any] | None:

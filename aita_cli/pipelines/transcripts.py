@@ -63,6 +63,7 @@ def page_entry(page: PageImage, submissions_dir: Path, outcome: PageOutcome) -> 
         entry["pdf_page"] = page.pdf_page_index + 1
     if isinstance(outcome, PageTranscription):
         entry.update(status="ok", **outcome.model_dump(mode="json"))
+        entry["source"] = outcome.source or "model"  # as in rubrics.json
     elif isinstance(outcome, str):
         entry.update(status="failed", text="", error=outcome)
     else:

@@ -57,9 +57,10 @@ def test_offline_on_the_sample_exam(data_dir: Path) -> None:
     exam = read_json(root / "exam.json")
     result = _invoke("--assignment", root.name, AITA_PROVIDER="offline")
     assert result.exit_code == 0, result.output
-    assert "using offline" in result.output
+    assert result.output.startswith("using offline")
     assert "questions" in result.output
     assert "rubrics.md" in result.output
+    assert "checkpoint: " in result.output
     rubrics = read_json(root / "results" / "rubrics.json")
     ids = [question["question_id"] for question in exam["questions"]]
     assert [entry["question_id"] for entry in rubrics["rubrics"]] == ids
@@ -93,6 +94,23 @@ def test_against_the_simulator_with_injected_5xx(data_dir: Path) -> None:
     assert [entry["status"] for entry in rubrics["rubrics"]] == ["ok"] * len(QUESTIONS)
     assert "retries" in result.output
     assert "cost" in result.output
+
+
+def test_offline_template_results_are_redone_once_a_model_is_configured(
+    data_dir: Path, sim: RunningSimulator
+) -> None:
+    root = write_exam(data_dir)
+    assert _invoke("--assignment", "exam1", AITA_PROVIDER="offline").exit_code == 0
+    kept = _invoke("--assignment", "exam1", AITA_PROVIDER="offline")
+    assert "kept them" in kept.output
+    with_model = _invoke("--assignment", "exam1", **_simulated(sim))
+    assert with_model.exit_code == 0, with_model.output
+    assert "kept them" not in with_model.output
+    assert sim.stats()["completions"] == 10
+    sources = {entry["source"] for entry in read_json(root / "results" / "rubrics.json")["rubrics"]}
+    assert sources == {"model"}
+    again = _invoke("--assignment", "exam1", **_simulated(sim))
+    assert "kept them" in again.output  # a model's complete results are kept
 
 
 def _task_lines(journal: Path) -> tuple[list[str], list[str]]:

@@ -76,6 +76,7 @@ def test_dry_run_lists_pages_and_writes_nothing(data_dir: Path) -> None:
     result = _invoke(data_dir, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "9 page(s)" in result.output
+    assert "cost none (offline)" in result.output
     for student in ("alice", "bob", "carol"):
         assert student in result.output
     assert not (data_dir / "sample_exam" / "results").exists()

@@ -125,6 +125,23 @@ def test_bad_exam_json(tmp_path: Path, content: str, expected: str) -> None:
     assert expected in message
 
 
+def test_points_too_large_for_a_float_are_rejected(tmp_path: Path) -> None:
+    content = json.dumps(exam()).replace('"points": 2,', '"points": 1e400,', 1)
+    message = load_error(tmp_path, {"exam.json": content})
+    assert message == "quiz/exam.json: question 1 (id '1'): points: input should be a finite number"
+
+
+def test_results_that_is_a_file_is_rejected_before_anything_runs(tmp_path: Path) -> None:
+    root = make_assignment(tmp_path, {"exam.json": exam(), "results": "oops"})
+    with pytest.raises(InputError) as caught:
+        load_assignment(tmp_path, "quiz")
+    assert (
+        str(caught.value)
+        == "quiz/results: exists but is not a folder (aita writes its results there)"
+    )
+    assert (root / "results").read_text(encoding="utf-8") == "oops"
+
+
 def test_exam_that_is_not_utf8(tmp_path: Path) -> None:
     root = make_assignment(tmp_path, {})
     (root / "exam.json").write_bytes(b'{"exam_name": "Qu\xe9"}')
@@ -179,6 +196,10 @@ def without(index: int, field: str) -> dict[str, Any]:
             "quiz/exam.json: question 1 (id '1'): question_text must not be empty",
         ),
         (exam(questions=["oops"]), "quiz/exam.json: questions item 1: "),
+        (
+            with_question(0, points=True),
+            "quiz/exam.json: question 1 (id '1'): points must be a number, not true or false",
+        ),
     ],
 )
 def test_invalid_exam_fields(tmp_path: Path, data: dict[str, Any], expected: str) -> None:
@@ -233,6 +254,10 @@ def criteria(*points: float) -> list[dict[str, Any]]:
             "question '1': criterion 1: points must be at least 0",
         ),
         ({"1": "full marks"}, "question '1': expected a rubric object with criteria"),
+        (
+            {"1": {"criteria": [{"name": "x", "points": True}, {"name": "y", "points": 1}]}},
+            "question '1': criterion 1: points must be a number, not true or false",
+        ),
         ([], "expected a JSON object mapping question ids to rubrics"),
     ],
 )

@@ -162,6 +162,16 @@ def test_student_filter(submissions: Path) -> None:
     assert [s.name for s in result.students] == ["alice", "carol"]
 
 
+def test_student_filter_takes_file_and_folder_names(submissions: Path) -> None:
+    for name in ("alice", "carol"):
+        make_pdf(submissions / f"{name}.pdf", pages=1)
+    for folder in ("bob", "dan.pdf"):  # the second, a folder whose name ends in .pdf
+        (submissions / folder).mkdir()
+        make_image(submissions / folder / "p1.png")
+    result = scan(submissions, only=("alice.pdf", "bob/", "submissions/carol.pdf", "dan.pdf"))
+    assert [s.name for s in result.students] == ["alice", "bob", "carol", "dan.pdf"]
+
+
 def test_student_filter_keeps_output_names_stable(submissions: Path) -> None:
     make_pdf(submissions / "Amy.pdf", pages=1)
     make_pdf(submissions / "amy!.pdf", pages=1)
@@ -182,3 +192,11 @@ def test_missing_submissions_folder(tmp_path: Path) -> None:
     (tmp_path / "quiz").mkdir()
     with pytest.raises(InputError, match="quiz/submissions: not found"):
         scan_submissions(assignment_at(tmp_path / "quiz"))
+
+
+def test_an_empty_submissions_folder_is_an_input_error(submissions: Path) -> None:
+    (submissions / "notes.txt").write_text("hello", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        scan(submissions)
+    assert str(caught.value).startswith("quiz/submissions: no student submissions in it")
+    assert str(caught.value).endswith("; skipped 1 other file(s)")

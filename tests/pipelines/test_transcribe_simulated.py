@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from aita_cli.cli.app import app
+from aita_cli.cli.options import RunOptions
 from aita_cli.llm.simulator import RunningSimulator, SimulatorConfig, start_simulator
+from aita_cli.pipelines.transcribe import run_transcribe
 from tests.pipelines.transcribe_support import add_students, env_for, make_assignment
 
 runner = CliRunner()
@@ -75,7 +77,9 @@ def test_all_pages_complete_despite_rate_limits_and_server_errors(data_dir: Path
     assert index["pages"] == 6
     assert index["failures"] == []
     assert 0.0 < index["mean_confidence"] <= 1.0
-    assert "Summary" in result.output
+    assert "mean confidence" in result.output
+    assert "retries" in result.output
+    assert "checkpoint: " in result.output
 
 
 def test_resume_requests_only_the_pages_missing_from_the_journal(
@@ -159,8 +163,8 @@ def test_dry_run_calls_no_model_and_writes_nothing(
     assert not (root / "results").exists()
     assert not (data_dir.parent / "checkpoints").exists()
     assert "4 page(s)" in result.output
-    assert "image tokens" in result.output
-    assert "estimated cost" in result.output
+    assert "for images" in result.output
+    assert "cost unknown (no price known for sim" in result.output
 
 
 def test_a_budget_stop_writes_what_is_done_and_says_how_to_resume(
@@ -181,3 +185,68 @@ def test_a_budget_stop_writes_what_is_done_and_says_how_to_resume(
     assert resumed.exit_code == 0, resumed.output
     assert simulator.stats()["completions"] - done_before == 4 - done_before
     assert {row["status"] for row in _index(data_dir)["students"]} == {"complete"}
+
+
+def test_the_provider_is_announced_before_any_page_is_sent(
+    simulator: RunningSimulator, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_assignment(data_dir)
+    add_students(root, ["alice"], pages=1)
+    environment = env_for(
+        data_dir,
+        data_dir.parent / "checkpoints",
+        AITA_PROVIDER="openai",
+        AITA_BASE_URL=simulator.url,
+        AITA_MODEL="sim",
+    )
+    for name, value in environment.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    announced: list[tuple[str, int]] = []
+
+    def announce(line: str) -> None:
+        announced.append((line, simulator.stats()["requests"]))
+
+    outcome = run_transcribe(RunOptions(assignment="quiz"), announce=announce)
+
+    assert outcome.exit_code == 0
+    assert [requests for _, requests in announced] == [0]
+    assert announced[0][0].startswith("using OpenAI-compatible endpoint (sim)")
+    assert simulator.stats()["requests"] == 1
+
+
+def test_names_with_brackets_are_shown_as_they_are(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    root = make_assignment(data_dir)
+    add_students(root, ["[bold]zed"], pages=1)
+    (root / "submissions" / "notes[1].txt").write_text("x", encoding="utf-8")
+    result = _run(simulator, data_dir)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("using OpenAI-compatible endpoint (sim)")
+    assert "[bold]zed" in result.output
+    assert "submissions/notes[1].txt: unsupported file type, skipped" in result.output
+    assert _transcript(data_dir, "bold_zed")["student"] == "[bold]zed"
+
+
+def test_an_offline_ocr_transcript_is_redone_once_a_model_is_configured(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    root = make_assignment(data_dir)
+    add_students(root, ["alice"], pages=1)
+    assert _run(simulator, data_dir).exit_code == 0
+    # What an earlier offline run leaves: the same transcript, read by the OCR.
+    path = root / "results" / "transcripts" / "alice.json"
+    transcript = json.loads(path.read_text(encoding="utf-8"))
+    transcript["pages"][0]["source"] = "offline-ocr"
+    path.write_text(json.dumps(transcript), encoding="utf-8")
+
+    offline = _run(simulator, data_dir, "--provider", "offline")
+    assert "kept 1 complete transcript" in offline.output  # offline keeps its own work
+    with_model = _run(simulator, data_dir)
+    assert with_model.exit_code == 0, with_model.output
+    assert "kept" not in with_model.output
+    assert simulator.stats()["requests"] == 2
+    assert _transcript(data_dir, "alice")["pages"][0]["source"] == "model"
