@@ -14,6 +14,8 @@ from aita_cli.llm.simulator import SimulatorConfig, start_simulator
 
 __all__ = ["register"]
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 HELP = (
     "Serve a simulated OpenAI-compatible provider on loopback.\n\n"
     "Replies are valid for aita's own tasks and cost nothing, so you can try workers, "
@@ -24,7 +26,8 @@ HELP = (
     "Examples:\n"
     "  aita simulate --port 8080\n"
     "  aita simulate --latency 1.5 --jitter 0.3 --rps 5 --error-rate 0.05 --seed 7\n"
-    "  AITA_BASE_URL=http://127.0.0.1:8080/v1 aita generate-rubric -a sample\n"
+    "  AITA_PROVIDER=openai AITA_BASE_URL=http://127.0.0.1:8080/v1 AITA_MODEL=sim \\\n"
+    "    aita generate-rubric -a sample_exam --data-dir sample_data\n"
 )
 
 
@@ -67,21 +70,27 @@ def _serve(config: SimulatorConfig) -> None:
     simulator = start_simulator(config)
     print(f"listening on {simulator.url}", flush=True)
     stderr.print(f"simulated provider: {_describe(config)}; Ctrl-C to stop")
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    stderr.print(
+        f"use it: AITA_PROVIDER=openai AITA_BASE_URL={simulator.url} AITA_MODEL=sim aita ..."
+    )
+    # SIGINT too: a shell starting `aita simulate &` from a script ignores SIGINT in the
+    # child, and `kill -INT` must still stop it.
+    previous = {number: signal.signal(number, _interrupt) for number in _STOP_SIGNALS}
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass  # the normal way to stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         simulator.close()
     served = ", ".join(f"{name} {value}" for name, value in simulator.stats().items())
     stderr.print(f"served: {served}")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM stops the server the way Ctrl-C does."""
+    """SIGTERM (and SIGINT, even when inherited as ignored) stop the server like Ctrl-C."""
     raise KeyboardInterrupt
 
 

@@ -62,7 +62,19 @@ def create_client(settings: Settings) -> LLMClient:
         return _create_openai_client(settings, reason)
     from aita_cli.llm.offline import OfflineLLMClient  # heavy OCR imports stay lazy
 
-    return OfflineLLMClient()
+    return OfflineLLMClient(reason=_offline_reason(settings, reason))
+
+
+def _offline_reason(settings: Settings, reason: str) -> str | None:
+    """Why offline runs, when that is not simply "nothing configured" (None)."""
+    if settings.provider == "offline":
+        return reason  # chosen on purpose
+    if _has_secret(settings.api_key):
+        return (
+            "AITA_API_KEY alone does not pick a provider: use --provider openai for "
+            "api.openai.com, or set AITA_BASE_URL"
+        )
+    return None
 
 
 class _HttpOptions(TypedDict):

@@ -14,7 +14,7 @@ import binascii
 import io
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -36,8 +36,10 @@ __all__ = [
     "reading_order",
 ]
 
+_OFFLINE_KIND = "offline (templates and on-device OCR, no model)"
 OFFLINE_DESCRIPTION = (
-    "offline (no provider configured — set OPENROUTER_API_KEY or AITA_BASE_URL to use a model)"
+    f"{_OFFLINE_KIND} — no provider configured: set OPENROUTER_API_KEY or AITA_BASE_URL "
+    "to use a model"
 )
 OFFLINE_MODEL = "offline"
 TEMPLATE_SOURCE = "offline-template"
@@ -50,24 +52,32 @@ _MARKER = re.compile(
     r"^\s*(?:(?:question|q)\s*(?P<q>\d+[a-z]?)\b[.):]?|(?P<n>\d+[a-z]?)[.)](?!\d))\s*",
     re.IGNORECASE,
 )
+# OCR often drops the space after a question number: "4. 150 / 2.5" reads "4.150 / 2.5".
+# Such a glued "4.150" is a marker only when the page lists question 4 and has not
+# reached it yet, so a decimal inside an answer ("2.5 hours") is still ordinary text.
+_GLUED_MARKER = re.compile(r"^\s*(?P<n>\d+[a-z]?)[.)](?=\d)", re.IGNORECASE)
 
 
 class OfflineLLMClient:
     """An `LLMClient` that needs no provider; cost is always 0.
 
     `ocr` reads page images; by default a `RapidOcrEngine`, created on first use.
+    `reason` says why offline was chosen, for `describe()`; None means nothing was
+    configured, and the description says how to configure a model.
     """
 
-    def __init__(self, ocr: OcrEngine | None = None) -> None:
+    def __init__(self, ocr: OcrEngine | None = None, *, reason: str | None = None) -> None:
         self._ocr = ocr
         self._ocr_lock = threading.Lock()
+        self._reason = reason
 
     @property
     def supports_vision(self) -> bool:
         return True
 
     def describe(self) -> str:
-        return OFFLINE_DESCRIPTION
+        """What this backend is and why it runs, in one line."""
+        return f"{_OFFLINE_KIND} — {self._reason}" if self._reason else OFFLINE_DESCRIPTION
 
     def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
         """A template reply for text tasks, an OCR transcription for page images."""
@@ -137,25 +147,48 @@ def group_answers(lines: Sequence[str], wanted_ids: Sequence[str] = ()) -> dict[
 
     A marker starts its question, and the question runs until the next marker. When
     `wanted_ids` lists any ids, only those are kept (matched case-insensitively, spelled
-    as listed), and a marker for another id is ordinary text (a numbered step, say). A
-    page listing exactly one question and holding no marker answers that question whole.
+    as listed), and a marker for another id is ordinary text (a numbered step, say); a
+    listed number glued to the answer ("4.150", OCR having dropped the space) also
+    starts its question if the page has not reached it yet. A page listing exactly one
+    question and holding no marker answers that question whole.
     """
     by_key = {qid.lower(): qid for qid in wanted_ids}
     answers: dict[str, list[str]] = {}
     current: str | None = None
     for line in lines:
-        match = _MARKER.match(line)
-        found = (match.group("q") or match.group("n")) if match else None
         rest = line
-        if match and found and (not by_key or found.lower() in by_key):
-            current = by_key.get(found.lower(), found)
+        marker = _marker_in(line, by_key, current)
+        if marker is not None:
+            current, start = marker
             answers.setdefault(current, [])
-            rest = line[match.end() :]
+            rest = line[start:]
         if current is not None and rest.strip():
             answers[current].append(rest.strip())
     if not answers and len(wanted_ids) == 1 and any(line.strip() for line in lines):
         answers[wanted_ids[0]] = [line.strip() for line in lines if line.strip()]
     return {qid: "\n".join(parts) for qid, parts in answers.items()}
+
+
+def _marker_in(line: str, by_key: Mapping[str, str], current: str | None) -> tuple[str, int] | None:
+    """The question id `line` starts and where its answer text begins, or None.
+
+    `by_key` maps lower-cased listed ids to their spelling, in page order (empty: any
+    id); `current` is the question being read.
+    """
+    match = _MARKER.match(line)
+    if match:
+        found = match.group("q") or match.group("n")
+        if by_key and found.lower() not in by_key:
+            return None
+        return by_key.get(found.lower(), found), match.end()
+    glued = _GLUED_MARKER.match(line)
+    key = glued.group("n").lower() if glued else ""
+    if glued is None or key not in by_key:
+        return None
+    order = list(by_key)
+    if current is not None and order.index(key) <= order.index(current.lower()):
+        return None  # a decimal in the current answer, not the next question
+    return by_key[key], glued.end()
 
 
 def _image_urls(messages: Sequence[Message]) -> list[str]:

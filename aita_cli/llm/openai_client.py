@@ -139,7 +139,9 @@ class OpenAICompatibleClient:
         self._base_url = _checked_base_url(base_url)
         self._endpoint = _public_url(self._base_url)
         self._chat_url = f"{self._base_url}/chat/completions"
-        self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
+        # A pasted key often ends in a space or newline, which no HTTP header may hold.
+        secret = api_key.get_secret_value().strip() if api_key is not None else ""
+        self._api_key = SecretStr(secret) if secret else None
         self.model = model
         self.vision_model = vision_model or model
         self.provider_name = provider_name
@@ -277,6 +279,12 @@ class OpenAICompatibleClient:
             raise LLMTimeoutError(f"no free connection to {self._endpoint} in time")
         try:
             response = self._http.post(self._chat_url, content=content)
+        except httpx.LocalProtocolError:
+            # Not chained: httpx's message quotes the offending header, the key included.
+            raise BadRequestError(
+                f"the request to {self._endpoint} could not be sent: a header is invalid "
+                f"(check {self._key_variable} for stray characters)"
+            ) from None
         except httpx.RequestError as exc:
             raise error_for_transport(
                 exc, endpoint=self._endpoint, read_timeout=self._read_timeout

@@ -9,8 +9,9 @@ what the tests and the benchmark run against.
 Per chat request, in this order:
 
 1. the request-rate limit (token bucket): over it -> 429 at once, with `Retry-After`
-   (seconds, may be fractional) and `retry-after-ms`, and no latency;
-2. a body that is not a chat request -> 400 at once;
+   (whole seconds, rounded up, as RFC 9110 and strict clients require) and the exact
+   wait in `retry-after-ms` (which aita and openai-python read first), and no latency;
+2. a body that is not a chat request (or asks to stream) -> 400 at once;
 3. the latency, `latency * uniform(1 - jitter, 1 + jitter)`;
 4. the injected error: with probability `error_rate`, 500, 502 or 503. It comes *after*
    the latency because a failing upstream still makes the caller wait, so retries in a
@@ -36,6 +37,7 @@ from aita_cli.errors import ConfigError
 from aita_cli.usage import Usage
 
 __all__ = [
+    "ARRIVAL_TOLERANCE_S",
     "SIMULATED_PRICE_PER_MTOK",
     "RequestRateLimiter",
     "RunningSimulator",
@@ -48,6 +50,8 @@ __all__ = [
 # USD per million (prompt, completion) tokens: a fixed, made-up price so budgets work.
 SIMULATED_PRICE_PER_MTOK = (0.50, 1.50)
 ERROR_STATUSES = (500, 502, 503)
+# How early a request may arrive, against a steady pace of `rps`, without a 429.
+ARRIVAL_TOLERANCE_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,7 @@ class SimulatorConfig:
     latency: float = 0.0  # seconds per completed request
     jitter: float = 0.0  # fraction: latency * uniform(1 - jitter, 1 + jitter)
     rps: float | None = None  # request-rate limit (token bucket); None = unlimited
-    burst: float | None = None  # bucket size; None = a tenth of a second's worth, at least 1
+    burst: float | None = None  # bucket size; None: see RequestRateLimiter
     error_rate: float = 0.0  # fraction of requests answered by 500/502/503
     seed: int | None = None
     model: str = "aita-simulated"  # reported when a request names no model
@@ -84,16 +88,20 @@ class SimulatorConfig:
 class RequestRateLimiter:
     """A token bucket refilled at `rps` holding up to `burst` requests.
 
-    The default burst is a tenth of a second's worth (at least 1): tight enough that a
-    client sending faster than `rps` meets 429s at once, loose enough that a client
-    pacing itself at exactly `rps` is not refused for the jitter of its arrivals.
+    The default burst is a tenth of a second's worth (at least 1), plus
+    `ARRIVAL_TOLERANCE_S` of slack: tight enough that a client sending faster than `rps`
+    meets 429s at once, loose enough that a client pacing itself at exactly `rps` is not
+    refused because one request arrived a few milliseconds early (thread wake-ups and
+    the network jitter every arrival; with a bare burst of 1, about a third of a
+    perfectly paced client's requests at 3-10 req/s were refused).
     """
 
     def __init__(
         self, rps: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._rate = rps
-        self._capacity = burst if burst is not None else max(1.0, rps / 10)
+        default_burst = max(1.0, rps / 10) + rps * ARRIVAL_TOLERANCE_S
+        self._capacity = burst if burst is not None else default_burst
         self._tokens = self._capacity
         self._clock = clock
         self._updated = clock()

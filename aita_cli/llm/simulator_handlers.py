@@ -84,6 +84,9 @@ def _chat_request_problem(request: Any) -> str | None:
         return "'messages' must be a non-empty list"
     if not all(isinstance(message, dict) for message in messages):
         return "each message must be an object"
+    if request.get("stream"):
+        # A JSON reply to a streaming client would fail in its SSE parser, obscurely.
+        return "streaming is not supported by aita simulate: send 'stream': false"
     return None
 
 
@@ -147,7 +150,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         rps = self.server.state.config.rps
         wait = max(wait, 0.001)
         headers = {
-            "Retry-After": f"{wait:.3f}".rstrip("0").rstrip("."),
+            "Retry-After": str(math.ceil(wait)),
             "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
         }
         message = f"Rate limit reached: {rps:g} requests per second. Retry after {wait:.3f}s."

@@ -15,11 +15,18 @@ from aita_cli.cli.app import app
 from aita_cli.domain.models import Rubric
 from aita_cli.llm import task_kinds as tk
 
+# `python -m aita_cli ARGS` started the way `aita simulate &` in a shell script starts it:
+# with SIGINT ignored, which `kill -INT` must still overcome.
+_IGNORING_SIGINT = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "sys.argv[0] = 'aita'; runpy.run_module('aita_cli', run_name='__main__')"
+)
+
 
 @pytest.fixture
 def simulate_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "aita_cli", "simulate", "--port", "0", "--seed", "1"],
+        [sys.executable, "-c", _IGNORING_SIGINT, "simulate", "--port", "0", "--seed", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -35,8 +42,9 @@ def simulate_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
         process.communicate(timeout=10)
 
 
-def test_serves_until_sigterm_then_exits_0(
-    simulate_process: tuple[subprocess.Popen[str], str],
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_serves_until_stopped_then_exits_0(
+    simulate_process: tuple[subprocess.Popen[str], str], stop_signal: signal.Signals
 ) -> None:
     process, url = simulate_process
     assert url.endswith("/v1")
@@ -51,8 +59,15 @@ def test_serves_until_sigterm_then_exits_0(
         rubric = Rubric.model_validate_json(reply.json()["choices"][0]["message"]["content"])
         assert rubric.total_points == 3
         assert client.get(url.removesuffix("/v1") + "/stats").json()["completions"] == 1
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     assert process.wait(timeout=10) == 0
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.read() == ""  # the URL line is all stdout carries
+    errors = process.stderr.read()
+    assert f"AITA_BASE_URL={url} AITA_MODEL=sim" in errors
+    assert "served: requests 1, completions 1" in errors
+    assert "Traceback" not in errors
 
 
 @pytest.mark.parametrize(
@@ -75,3 +90,6 @@ def test_help_shows_examples() -> None:
     result = CliRunner().invoke(app, ["simulate", "--help"])
     assert result.exit_code == 0
     assert "aita simulate --latency" in result.output
+    # The example that points aita at it names everything the openai provider needs.
+    assert "AITA_PROVIDER=openai AITA_BASE_URL=" in result.output
+    assert "AITA_MODEL=sim" in result.output

@@ -95,13 +95,23 @@ def test_auto_without_openrouter_or_base_url_is_offline(
 ) -> None:
     if api_key:
         monkeypatch.setenv("AITA_API_KEY", api_key)
-    assert isinstance(_created(), OfflineLLMClient)
+    client = _created()
+    assert isinstance(client, OfflineLLMClient)
     assert choose_provider(load_settings())[0] == "offline"
+    if api_key:  # a key on its own is likely meant for api.openai.com: say how
+        assert "use --provider openai" in client.describe()
+    else:
+        assert "no provider configured" in client.describe()
+    assert "sk-openai" not in client.describe()
 
 
 def test_offline_is_used_when_asked_even_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
-    assert isinstance(_created(provider="offline"), OfflineLLMClient)
+    client = _created(provider="offline")
+    assert isinstance(client, OfflineLLMClient)
+    assert client.describe() == (
+        "offline (templates and on-device OCR, no model) — --provider/AITA_PROVIDER is offline"
+    )
 
 
 def test_openrouter_without_key_says_what_to_set() -> None:

@@ -71,7 +71,10 @@ def test_client_contract() -> None:
     client = OfflineLLMClient(ocr=ScriptedOcr([]))
     assert isinstance(client, LLMClient)
     assert client.supports_vision
-    assert client.describe().startswith("offline (no provider configured")
+    assert client.describe() == (
+        "offline (templates and on-device OCR, no model) — no provider configured: "
+        "set OPENROUTER_API_KEY or AITA_BASE_URL to use a model"
+    )
     client.close()
     client.close()
 
@@ -165,6 +168,34 @@ def test_listed_ids_filter_markers() -> None:
         "5": "last",
     }
     assert group_answers(["1A. upper"], ["1a"]) == {"1a": "upper"}
+
+
+def test_listed_number_glued_to_its_answer_is_a_marker() -> None:
+    # OCR dropped the space after "4." and "7." on the sample pages.
+    page2 = ["Name: Bob Page 2 of 3", "4.150 / 2.5 = 60", "5.(B)", "Question 6 rain."]
+    assert group_answers(page2, ["4", "5", "6"]) == {
+        "4": "150 / 2.5 = 60",
+        "5": "(B)",
+        "6": "rain.",
+    }
+    page3 = ["7.240 × 80 = 19200", "8. kilograms"]
+    assert group_answers(page3, ["7", "8"]) == {"7": "240 × 80 = 19200", "8": "kilograms"}
+    assert group_answers(["2b)3 m/s"], ["2a", "2B"]) == {"2B": "3 m/s"}
+
+
+@pytest.mark.parametrize(
+    ("lines", "listed", "expected"),
+    [
+        (["Q1 start", "4.150 more"], ["1"], {"1": "start\n4.150 more"}),  # 4 not listed
+        (["Q1 start", "4.150 more"], [], {"1": "start\n4.150 more"}),  # no listing
+        (["Q2 speed", "2.5 hours"], ["1", "2"], {"2": "speed\n2.5 hours"}),  # current
+        (["Q2 speed", "1.5 hours"], ["1", "2"], {"2": "speed\n1.5 hours"}),  # passed
+    ],
+)
+def test_glued_number_is_text_unless_it_is_a_listed_question_ahead(
+    lines: list[str], listed: list[str], expected: dict[str, str]
+) -> None:
+    assert group_answers(lines, listed) == expected
 
 
 def test_single_listed_question_without_markers_takes_the_page() -> None:

@@ -170,6 +170,14 @@ def test_key_never_appears_in_repr_or_describe(server: LoopbackServer) -> None:
     client.close()  # twice is fine
 
 
+def test_key_pasted_with_spaces_or_a_newline_is_trimmed(server: LoopbackServer) -> None:
+    with OpenAICompatibleClient(server.url, SecretStr(f" {KEY}\n"), model="m") as client:
+        assert client.complete(MESSAGES).content == "hello"
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    with OpenAICompatibleClient(server.url, SecretStr(" \n"), model="m") as client:
+        assert "api_key=none" in repr(client)
+
+
 def test_describe_openrouter_names_both_models() -> None:
     client = OpenAICompatibleClient(
         "https://openrouter.ai/api/v1",

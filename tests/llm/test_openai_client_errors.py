@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from typing import Any
@@ -144,6 +145,20 @@ def test_missing_key_on_a_keyed_endpoint_says_to_set_it(server: LoopbackServer) 
     with pytest.raises(AuthenticationError, match="set AITA_API_KEY"):
         client.complete(MESSAGES)
     client.close()
+
+
+def test_key_with_a_control_character_is_a_clear_error_that_hides_it(
+    server: LoopbackServer,
+) -> None:
+    client = OpenAICompatibleClient(server.url, SecretStr(KEY + "\nX-Extra: 1"), model="m")
+    with pytest.raises(BadRequestError) as caught:
+        client.complete(MESSAGES)
+    client.close()
+    assert "check AITA_API_KEY for stray characters" in str(caught.value)
+    assert not caught.value.retryable
+    # Not even the traceback AITA_DEBUG=1 prints may quote it.
+    assert KEY not in "".join(traceback.format_exception(caught.value))
+    assert server.requests == []
 
 
 def test_read_timeout_is_retryable(server: LoopbackServer) -> None:

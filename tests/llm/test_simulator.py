@@ -14,6 +14,7 @@ from aita_cli.domain.models import AnswerKey, PageTranscription, Rubric
 from aita_cli.errors import ConfigError
 from aita_cli.llm import task_kinds as tk
 from aita_cli.llm.simulator import (
+    ARRIVAL_TOLERANCE_S,
     RequestRateLimiter,
     RunningSimulator,
     SimulatorConfig,
@@ -117,8 +118,11 @@ def test_models_and_errors_for_bad_requests(
     assert bad.status_code == 400
     assert "error" in bad.json()
     assert _chat(client, simulator, {"messages": []}).status_code == 400
+    streaming = _chat(client, simulator, {**_body(None, "x"), "stream": True})
+    assert streaming.status_code == 400
+    assert "streaming is not supported" in streaming.json()["error"]["message"]
     assert client.post(f"{simulator.url}/embeddings", json={}).status_code == 404
-    assert simulator.stats()["bad_requests"] == 2
+    assert simulator.stats()["bad_requests"] == 3
 
 
 def test_stats_count_completions_and_distinct_bodies(
@@ -142,7 +146,7 @@ def test_rate_limit_answers_429_with_retry_after(client: httpx.Client) -> None:
         limited = _chat(client, sim, _body(None, "x"))
         assert statuses == [200, 200]
         assert limited.status_code == 429
-        assert float(limited.headers["Retry-After"]) == pytest.approx(0.5)
+        assert limited.headers["Retry-After"] == "1"  # delay-seconds is a whole number
         assert limited.headers["retry-after-ms"] == "500"
         assert limited.json()["error"]["code"] == "rate_limit_exceeded"
         clock.now += 0.5
@@ -153,14 +157,30 @@ def test_rate_limit_answers_429_with_retry_after(client: httpx.Client) -> None:
     assert stats["requests"] == 4
 
 
-def test_default_burst_is_a_tenth_of_a_second() -> None:
+def test_default_burst_is_a_tenth_of_a_second_plus_arrival_slack() -> None:
     clock = ManualClock()
-    strict = RequestRateLimiter(5.0, clock=clock)
+    strict = RequestRateLimiter(5.0, clock=clock)  # burst 1 + 5 * 0.05
     assert strict.try_acquire() is None
-    assert strict.try_acquire() == pytest.approx(0.2)
-    loose = RequestRateLimiter(1000.0, clock=clock)
-    assert all(loose.try_acquire() is None for _ in range(100))
+    assert strict.try_acquire() == pytest.approx(0.15)
+    loose = RequestRateLimiter(1000.0, clock=clock)  # burst 100 + 1000 * 0.05
+    assert all(loose.try_acquire() is None for _ in range(150))
     assert loose.try_acquire() == pytest.approx(0.001)
+
+
+@pytest.mark.parametrize("rps", [1.0, 3.0, 10.0])
+def test_a_client_paced_at_the_limit_is_not_refused_for_early_arrivals(rps: float) -> None:
+    clock = ManualClock()
+    limiter = RequestRateLimiter(rps, clock=clock)
+    start, early = clock.now, ARRIVAL_TOLERANCE_S * 0.9
+    for n in range(1, 31):
+        # Sent every 1/rps seconds, but every other request arrives early.
+        clock.now = start + n / rps - (early if n % 2 else 0.0)
+        assert limiter.try_acquire() is None, n
+    # Twice the rate is still refused at once.
+    clock.now = start + 31 / rps
+    assert limiter.try_acquire() is None
+    clock.now += 0.5 / rps
+    assert limiter.try_acquire() is not None
 
 
 def test_error_rate_one_gives_5xx(client: httpx.Client) -> None:
