@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from aita_cli import __version__
 from aita_cli.cli import generate_rubric, simulate, transcribe
+from aita_cli.cli.errors import stderr
+from aita_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 
 app = typer.Typer(
     name="aita",
@@ -37,5 +41,16 @@ simulate.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors become one line too, like every error."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # a bad flag, option value or command name
+        message = exc.format_message().strip()
+        context = getattr(exc, "ctx", None)
+        where = f" (see {context.command_path} --help)" if context is not None else ""
+        if message:  # empty when the help was shown because no arguments were given
+            stderr.print(f"error: {message}{where}", markup=False)
+        sys.exit(int(getattr(exc, "exit_code", EXIT_USAGE)))
+    except typer.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

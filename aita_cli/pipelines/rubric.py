@@ -257,12 +257,12 @@ def _run_batch(context: RunContext, outcome: RubricOutcome) -> None:
         question_results,
         render_rubrics_markdown(assignment.exam.exam_name, assignment.name, question_results),
     )
-    _fill_outcome(outcome, assignment, tasks, result)
+    _fill_outcome(outcome, context, tasks, result)
 
 
 def _fill_outcome(
     outcome: RubricOutcome,
-    assignment: Assignment,
+    context: RunContext,
     tasks: list[LLMTask],
     result: BatchExecutionResult,
 ) -> None:
@@ -270,7 +270,7 @@ def _fill_outcome(
     outcome.tasks_total = len(tasks)
     outcome.tasks_done = len(result.successful_results)
     outcome.tasks_resumed = sum(1 for item in result.task_results if item.resumed)
-    outcome.failures = _failures(assignment, result, not_started)
+    outcome.failures = _failures(context.assignment, result, not_started)
     outcome.tasks_failed = len(outcome.failures)
     outcome.metrics = result.metrics
     outcome.retries = retry_count(result)
@@ -280,7 +280,7 @@ def _fill_outcome(
     outcome.checkpoint_path = result.checkpoint_path
     outcome.exit_code = exit_code_for(result)
     if result.stopped is not None or outcome.failures:
-        outcome.resume_hint = resume_command(COMMAND, assignment.name)
+        outcome.resume_hint = resume_command(COMMAND, context.options)
 
 
 def _failures(

@@ -7,6 +7,7 @@ below keep the two pipelines' exit codes, checkpoint names and dry-run estimates
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,9 +166,17 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + _CHARS_PER_TOKEN - 1) // _CHARS_PER_TOKEN)
 
 
-def resume_command(command: str, assignment: str) -> str:
-    """The command line that continues an interrupted or budget-stopped run."""
-    return f"aita {command} --assignment {assignment} --resume"
+def resume_command(command: str, options: RunOptions) -> str:
+    """The command line that continues an interrupted or budget-stopped run: the same
+    assignment, data dir, provider and model as given, so it works from where it ran."""
+    words = ["aita", command, "--assignment", options.assignment]
+    if options.data_dir is not None:
+        words += ["--data-dir", str(options.data_dir)]
+    if options.provider:
+        words += ["--provider", options.provider]
+    if options.model:
+        words += ["--model", options.model]
+    return shlex.join([*words, "--resume"])
 
 
 def is_offline(context: RunContext) -> bool:

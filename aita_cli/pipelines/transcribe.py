@@ -154,7 +154,7 @@ def _run(context: RunContext, only: Sequence[str]) -> TranscribeOutcome:
         for student in todo
     ]
     _write(context, everyone.students, transcripts, outcome)
-    _finish(outcome, transcripts, only)
+    _finish(outcome, context.options, transcripts, only)
     return outcome
 
 
@@ -352,7 +352,10 @@ def _not_transcribed(student: StudentSubmission) -> dict[str, Any]:
 
 
 def _finish(
-    outcome: TranscribeOutcome, transcripts: Sequence[dict[str, Any]], only: Sequence[str]
+    outcome: TranscribeOutcome,
+    options: RunOptions,
+    transcripts: Sequence[dict[str, Any]],
+    only: Sequence[str],
 ) -> None:
     outcome.students = [summarise_transcript(transcript) for transcript in transcripts]
     batch = outcome.batch
@@ -365,4 +368,4 @@ def _finish(
         if batch.stopped or batch.failed_results:
             # Repeat the --student filter, so resuming does not widen the run.
             students = "".join(f" --student {shlex.quote(name)}" for name in only)
-            outcome.resume_hint = resume_command(OPERATION, outcome.assignment) + students
+            outcome.resume_hint = resume_command(OPERATION, options) + students

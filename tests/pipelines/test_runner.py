@@ -8,7 +8,7 @@ import pytest
 
 from aita_cli.cli.options import RunOptions
 from aita_cli.llm.scripted import ScriptedLLMClient
-from aita_cli.pipelines.runner import open_run
+from aita_cli.pipelines.runner import open_run, resume_command
 from tests.pipelines.rubric_support import isolate_environment, write_exam
 
 
@@ -45,3 +45,16 @@ def test_offline_honours_the_rate_limit_flag() -> None:
 
 def test_a_remote_client_keeps_the_default_rate() -> None:
     assert _rate(RunOptions(assignment="exam1"), ScriptedLLMClient(lambda m, p: "{}")) == 10.0
+
+
+def test_resume_hint_repeats_what_decides_where_and_how_the_run_went() -> None:
+    options = RunOptions(
+        assignment="mid term", data_dir=Path("/srv/exams"), provider="openai", model="m-1"
+    )
+    assert resume_command("generate-rubric", options) == (
+        "aita generate-rubric --assignment 'mid term' --data-dir /srv/exams "
+        "--provider openai --model m-1 --resume"
+    )
+    assert resume_command("transcribe", RunOptions(assignment="x")) == (
+        "aita transcribe --assignment x --resume"
+    )
