@@ -48,6 +48,7 @@ class Job:
     cost_is_estimate: bool = False
     first_started: float | None = None
     last_reply: str | None = None
+    granted_at: float = 0.0  # when the rate limiter let the latest attempt through
 
 
 @dataclass(eq=False)
@@ -105,6 +106,7 @@ def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
             ctx.add_wait(ctx.limiter.acquire(ctx.stop))
         except RateLimitCancelled:
             return Outcome(job, cancelled=True)
+        job.granted_at = ctx.clock()
         if ctx.budget_reached():
             return Outcome(job, cancelled=True)
         try:
@@ -167,9 +169,15 @@ def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
         delay = 0.0  # the provider is fine; only the reply needs correcting
     else:
         delay = ctx.policy.backoff_delay(error, job.retries)
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            ctx.limiter.pause_until(ctx.clock() + delay)  # the provider spoke for everyone
+        if isinstance(error, RateLimitError):
+            _slow_down(ctx, job, error, delay)
     return Outcome(job, retry_at=[(ctx.clock() + delay, job)])
+
+
+def _slow_down(ctx: BatchContext, job: Job, error: RateLimitError, delay: float) -> None:
+    """A 429 speaks for the whole account: pace every worker slower, and with a
+    Retry-After hold them all until it has passed."""
+    ctx.limiter.throttle(job.granted_at, delay if error.retry_after is not None else None)
 
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aita_cli.errors import CheckpointError
+from aita_cli.errors import CheckpointError, CheckpointLockedError
 from aita_cli.execution.checkpoint import CheckpointManager
-from aita_cli.execution.journal import CheckpointJournal, JournalRecord
+from aita_cli.execution.journal import CheckpointJournal, JournalRecord, acquire_lock
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.tasks import LLMTask, to_jsonable
 
@@ -152,10 +152,25 @@ def open_batch_journal(
     notices: list[str] = []
     if resume:
         notices.append(f"no checkpoint named {name!r} to resume; starting a new one")
+    elif latest is not None and _in_use(latest):
+        notices.append(
+            f"checkpoint {latest.name} is in use by another aita process; this run keeps its own"
+        )
     elif latest is not None and _unfinished(manager, latest):
         notices.append(f"an unfinished checkpoint {latest.name} exists; resume it with --resume")
     journal = manager.create(name, header, fsync_interval=fsync_interval)
     return OpenedJournal(BatchJournal(journal), {}, notices)
+
+
+def _in_use(path: Path) -> bool:
+    """Whether another process holds the journal's lock (it is running right now)."""
+    try:
+        acquire_lock(path).release()
+    except CheckpointLockedError:
+        return True
+    except CheckpointError:
+        return False
+    return False
 
 
 def _unfinished(manager: CheckpointManager, path: Path) -> bool:

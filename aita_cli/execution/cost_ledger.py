@@ -51,6 +51,11 @@ class CostLedger:
         return self._cost
 
     @property
+    def attempts(self) -> int:
+        """Attempts charged so far."""
+        return self._attempts
+
+    @property
     def cost_is_estimate(self) -> bool:
         """Whether any charged cost came from a price table rather than the provider."""
         return self._estimate

@@ -16,7 +16,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -34,6 +33,7 @@ from aita_cli.execution.results import BatchExecutionResult, TaskResult, build_m
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.scheduling import BatchScheduler
 from aita_cli.execution.tasks import LLMTask
+from aita_cli.execution.worker_pool import WorkerPool
 from aita_cli.llm.base import LLMClient
 
 __all__ = ["ParallelLLMExecutor", "create_executor"]
@@ -96,7 +96,7 @@ class ParallelLLMExecutor:
         self.cost_ledger = CostLedger()
         self._clock = clock
         self._sleep = sleep
-        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="aita-worker")
+        self._pool = WorkerPool(max_workers)
         self._stop = threading.Event()
         self._batch_lock = threading.Lock()
         self._abandoned = False
@@ -116,11 +116,12 @@ class ParallelLLMExecutor:
         self.close()
 
     def close(self) -> None:
-        """Shut the pool down. Calls abandoned after an interrupt are not waited for."""
+        """Shut the pool down. Calls abandoned after an interrupt are not waited for
+        (their daemon threads do not keep the process alive either)."""
         if self._closed:
             return
         self._closed = True
-        self._pool.shutdown(wait=not self._abandoned, cancel_futures=True)
+        self._pool.shutdown(wait=not self._abandoned)
 
     def request_stop(self) -> None:
         """Stop the running batch as Ctrl-C does: start nothing new, give in-flight calls
@@ -163,7 +164,7 @@ class ParallelLLMExecutor:
             CheckpointManager(self.checkpoint_dir),
             name,
             resume=resume,
-            header={"name": name, "total_tasks": total},
+            header={"name": name, "aita_version": _aita_version(), "total_tasks": total},
             fsync_interval=self.checkpoint_interval,
         )
 
@@ -261,6 +262,13 @@ class ParallelLLMExecutor:
             not_started=not_started,
             notices=notices,
         )
+
+
+def _aita_version() -> str:
+    # Imported late: the package's __init__ imports this module.
+    from aita_cli import __version__
+
+    return __version__
 
 
 def _summary(

@@ -44,7 +44,9 @@ class ProgressSnapshot:
     `completed` counts finished tasks, successes and failures alike (so the bar reaches
     100%); `failed` is how many of those failed for good. `retries` counts retry
     attempts so far; `cost` is the money spent so far (`cost_is_estimate` when any of it
-    came from a price table rather than the provider).
+    came from a price table rather than the provider). `max_rate` bounds the ETA: tasks
+    cannot finish faster than the limiter lets their requests through, whatever the
+    start-up burst suggests.
     """
 
     description: str
@@ -56,6 +58,7 @@ class ProgressSnapshot:
     cost_is_estimate: bool
     waiting_for_rate_limit: int
     in_flight: int
+    max_rate: float | None = None  # tasks/s the rate limiter allows at most; None: no cap
 
 
 class ProgressReporter(Protocol):
@@ -101,7 +104,11 @@ class RunRate:
         if remaining == 0:
             return 0.0
         rate = self.rate(snapshot)
-        return None if rate is None else remaining / rate
+        if rate is None:
+            return None
+        if snapshot.max_rate is not None and snapshot.max_rate > 0:
+            rate = min(rate, snapshot.max_rate)
+        return remaining / rate
 
 
 def format_cost(cost: float, estimate: bool) -> str:

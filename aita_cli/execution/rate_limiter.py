@@ -1,4 +1,4 @@
-"""A thread-safe, first-come-first-served token bucket.
+"""A thread-safe, first-come-first-served token bucket that backs off when refused.
 
 Every model request, retries included, passes one shared limiter. Callers do not poll:
 under a lock each caller *reserves* its grant time from the bucket (the generic cell rate
@@ -9,6 +9,11 @@ grants is the order of arrival and nobody can starve.
 Grant times are computed as ``anchor + n / rate`` rather than by adding ``1 / rate``
 again and again, so they stay exact over any number of grants (``0.1`` is not exact in
 binary; ten thousand additions of it drift, one multiplication does not).
+
+When the provider refuses a request (a 429), its limit is lower than ours: `throttle`
+halves the pace (at most once a second, and requests sent before a cut do not cut it
+again) and then lets it climb back linearly, so a run settles just under the provider's real limit
+instead of walking into a 429 after every pause.
 """
 
 from __future__ import annotations
@@ -18,6 +23,22 @@ import time
 from collections.abc import Callable
 
 __all__ = ["RateLimitCancelled", "TokenBucketRateLimiter"]
+
+# After a cut, the pace regains this fraction of the cut rate per second (so it is back
+# to the rate before the cut after 10 s, and refused again if that was too fast).
+_RECOVERY_PER_S = 0.1
+# Never throttle below one request per 20 s: a provider that keeps refusing is left to
+# the retry budget, not to an ever slower limiter.
+_MIN_THROTTLED_RATE = 0.05
+# At most one cut per this many seconds: refusals right after a cut mostly mean that the
+# provider's window has not cleared yet, not that the new pace is still too fast.
+_CUT_COOLDOWN_S = 1.0
+_MAX_PAUSE_S = 60.0
+_MIN_OBSERVATION_S = 0.25
+# A request granted this soon after a pause ended is its probe: when the probe is refused
+# again, the provider's Retry-After was too short.
+_PROBE_WINDOW_S = 0.05
+_MAX_PAUSE_DOUBLINGS = 4
 
 
 class RateLimitCancelled(Exception):
@@ -49,12 +70,18 @@ class TokenBucketRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        # The theoretical arrival time of the next request is anchor + count / rate.
+        # The theoretical arrival time of the next request is anchor + count / pace.
         self._anchor = 0.0
         self._count = 0
+        self._pace = self._rate  # the rate the current schedule runs at
         self._epoch = 0  # bumped when the schedule restarts, so a stale give-back is a no-op
         self._waiting = 0
         self._hold_until = float("-inf")  # nothing is granted before this (a provider's 429)
+        self._cut_rate: float | None = None  # the throttled rate after a 429, if any
+        self._cut_at = float("-inf")
+        self._pause_streak = 0  # refusals in a row of the first request after a pause
+        self._booked = 0  # for the observed rate of an unlimited limiter
+        self._first_booking: float | None = None
 
     @property
     def rate(self) -> float:
@@ -66,6 +93,11 @@ class TokenBucketRateLimiter:
         """How many grants may be handed out at once after an idle period."""
         return self._burst
 
+    def current_rate(self) -> float:
+        """The pace allowed right now: `rate`, or less while throttled after a 429."""
+        with self._lock:
+            return self._rate_at(self._clock())
+
     def waiting(self) -> int:
         """How many callers are blocked in `acquire` right now."""
         return self._waiting
@@ -75,64 +107,149 @@ class TokenBucketRateLimiter:
 
         With `stop`, the wait is ``stop.wait(timeout)``; if the event is set before the
         grant, the reservation is returned when no later caller holds one, and
-        `RateLimitCancelled` is raised.
+        `RateLimitCancelled` is raised. A reservation that a later `pause_until` falls
+        over is booked again after the pause.
         """
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._hold_until)
-            if self._rate <= 0:
-                grant, index = start, 0
-            else:
-                grant, index = self._reserve(start)
-            epoch = self._epoch
-            delay = grant - now
-            if delay <= 0:
-                return 0.0
-            self._waiting += 1
-        try:
-            if stop is None:
-                self._sleep(delay)
-            elif stop.wait(delay):
-                self._give_back(epoch, index)
-                raise RateLimitCancelled("stopped while waiting for the rate limiter")
-        finally:
+        waited = 0.0
+        while True:
             with self._lock:
-                self._waiting -= 1
-        return delay
+                now = self._clock()
+                grant, index = self._book(now)
+                epoch = self._epoch
+                delay = grant - now
+                if delay <= 0:
+                    return waited
+                self._waiting += 1
+            try:
+                self._wait(delay, stop, epoch, index)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+                    paused_since = self._hold_until > grant
+            waited += delay
+            if not paused_since:
+                return waited
+
+    def _wait(self, delay: float, stop: threading.Event | None, epoch: int, index: int) -> None:
+        if stop is None:
+            self._sleep(delay)
+        elif stop.wait(delay):
+            self._give_back(epoch, index)
+            raise RateLimitCancelled("stopped while waiting for the rate limiter")
+
+    def _book(self, now: float) -> tuple[float, int]:
+        """Book the next grant (not before a pause); return its time and schedule index."""
+        start = max(now, self._hold_until)
+        self._booked += 1
+        if self._first_booking is None:
+            self._first_booking = now
+        rate = self._rate_at(now)
+        if rate <= 0:
+            return start, 0
+        if rate != self._pace:
+            self._rebase(rate)
+        return self._reserve(start)
+
+    def _rate_at(self, now: float) -> float:
+        """The configured rate, or the throttled one while it climbs back."""
+        if self._cut_rate is None:
+            return self._rate
+        recovered = self._cut_rate * (1.0 + max(now - self._cut_at, 0.0) * _RECOVERY_PER_S)
+        if 0 < self._rate <= recovered:
+            self._cut_rate = None  # fully recovered: back to the exact configured schedule
+            return self._rate
+        return recovered
+
+    def _rebase(self, rate: float) -> None:
+        """Continue the schedule from its next arrival time at a new pace."""
+        if self._pace > 0:
+            self._anchor += self._count / self._pace
+        self._count = 0
+        self._pace = rate
+        self._epoch += 1
+
+    def _tolerance(self) -> float:
+        # No bursts while throttled: the provider has just said we were too fast.
+        if self._cut_rate is not None or self._pace <= 0:
+            return 0.0
+        return (self._burst - 1.0) / self._pace
 
     def _reserve(self, now: float) -> tuple[float, int]:
         """Book the next grant; return its time and its index in the current schedule."""
-        due = self._anchor + self._count / self._rate  # theoretical arrival time (TAT)
+        due = self._anchor + self._count / self._pace  # theoretical arrival time (TAT)
         if due <= now:
             # Idle: the bucket refilled, the schedule restarts from now.
             self._anchor, self._count = now, 1
             self._epoch += 1
             return now, 0
         # Up to burst - 1 intervals ahead of the schedule may be granted at once.
-        tolerance = (self._burst - 1.0) / self._rate
         index = self._count
         self._count += 1
-        return max(now, due - tolerance), index
+        return max(now, due - self._tolerance()), index
 
     def pause_until(self, deadline: float) -> None:
         """Grant nothing before `deadline` (on this limiter's clock), for every caller.
 
         A provider's 429 with Retry-After speaks for the whole account, not one request:
         holding every worker, and restarting at the steady rate with no burst, keeps the
-        retries from arriving together and being refused together.
+        retries from arriving together and being refused together. Callers already
+        sleeping towards an earlier grant book again after the deadline.
         """
         with self._lock:
             if deadline <= self._hold_until:
                 return
             self._hold_until = deadline
-            if self._rate > 0:
-                tolerance = (self._burst - 1.0) / self._rate
-                if self._anchor + self._count / self._rate < deadline + tolerance:
+            if self._pace > 0:
+                tolerance = self._tolerance()
+                if self._anchor + self._count / self._pace < deadline + tolerance:
                     self._anchor, self._count = deadline + tolerance, 0
                     self._epoch += 1
+
+    def throttle(self, granted_at: float, retry_after: float | None = None) -> None:
+        """The provider refused a request granted at `granted_at` (on this clock).
+
+        Halve the pace, then let it climb back. A refusal of a request granted before the
+        last cut, or within a second of it, does not cut again: that cut already answered
+        it. Works for an unlimited limiter too, starting from the rate it has granted.
+        With the provider's `retry_after` (seconds), every caller is held that long; when
+        the first request after such a pause (its probe) is refused again, the hint was
+        too short and the next pause doubles (up to 16 times, and at most a minute).
+        """
+        with self._lock:
+            now = self._clock()
+            if granted_at >= self._cut_at and now >= self._cut_at + _CUT_COOLDOWN_S:
+                current: float | None = self._rate_at(now)
+                if current is not None and current <= 0:
+                    current = self._observed_rate(now)
+                if current is not None:
+                    self._cut_rate = max(current / 2.0, _MIN_THROTTLED_RATE)
+                    self._cut_at = now
+                self._pause_streak = 0
+            elif retry_after is not None and _just_after(
+                granted_at, self._hold_until, _PROBE_WINDOW_S
+            ):
+                self._pause_streak = min(self._pause_streak + 1, _MAX_PAUSE_DOUBLINGS)
+            else:
+                self._pause_streak = 0
+            streak = self._pause_streak
+        if retry_after is not None:
+            pause = min(max(retry_after, 0.0) * 2.0**streak, _MAX_PAUSE_S)
+            self.pause_until(now + pause)
+
+    def _observed_rate(self, now: float) -> float | None:
+        """Grants per second so far (over at least 0.25 s), or None after a single one:
+        one request says nothing about a pace."""
+        if self._first_booking is None or self._booked < 2:
+            return None
+        return self._booked / max(now - self._first_booking, _MIN_OBSERVATION_S)
 
     def _give_back(self, epoch: int, index: int) -> None:
         """Return a cancelled reservation if no later caller has booked after it."""
         with self._lock:
             if self._epoch == epoch and self._count == index + 1:
                 self._count = index
+
+
+def _just_after(moment: float, pause_end: float, window: float) -> bool:
+    """Whether `moment` falls in the `window` seconds after a pause ended."""
+    return pause_end <= moment < pause_end + window

@@ -16,12 +16,12 @@ tasks ever happens while the batch runs.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aita_cli.errors import DependencyFailedError
@@ -32,6 +32,7 @@ from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot
 from aita_cli.execution.results import StopReason, TaskResult
 from aita_cli.execution.tasks import BatchableLLMTask
 from aita_cli.execution.unfinished import complete_results
+from aita_cli.execution.worker_pool import WorkerPool
 from aita_cli.usage import Usage
 
 __all__ = ["BatchScheduler"]
@@ -50,7 +51,7 @@ class BatchScheduler:
         self,
         ctx: BatchContext,
         graph: TaskGraph,
-        pool: ThreadPoolExecutor,
+        pool: WorkerPool,
         *,
         max_workers: int,
         max_batch_size: int,
@@ -76,12 +77,15 @@ class BatchScheduler:
         self._ready: deque[Job] = deque()
         self._delayed: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
-        self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        # Not SimpleQueue: in CPython 3.11 its get(timeout=...) can block for good when a
+        # signal (Ctrl-C) lands near the end of the timeout, and the grace period and a
+        # second Ctrl-C would be ignored until some call happened to finish.
+        self._outcomes: queue.Queue[Outcome] = queue.Queue()
         self._running: set[Job] = set()
         self._stopped_jobs: list[Job] = []
         self._just_finished: deque[int] = deque()
         self._in_flight_tasks = 0
-        self._done = self._failed = self._retries = 0
+        self._done = self._failed = self._retries = self._resumed = 0
         self._interrupt_requested = False
         self._hurry = False
         self.fingerprint_changed = 0
@@ -138,7 +142,7 @@ class BatchScheduler:
             job = self._next_job()
             self._running.add(job)
             self._in_flight_tasks += len(job.members)
-            self._pool.submit(self._work, job)
+            self._pool.submit(functools.partial(self._work, job))
 
     def _work(self, job: Job) -> None:
         self._outcomes.put(run_attempt(self._ctx, job))
@@ -298,6 +302,7 @@ class BatchScheduler:
             cost_is_estimate=record.cost_is_estimate,
             resumed=True,
         )
+        self._resumed += 1
         self._just_finished.append(position)
         return True
 
@@ -337,7 +342,17 @@ class BatchScheduler:
             cost_is_estimate=ledger.cost_is_estimate,
             waiting_for_rate_limit=self._ctx.limiter.waiting(),
             in_flight=max(self._in_flight_tasks, 0),
+            max_rate=self._max_task_rate(),
         )
+
+    def _max_task_rate(self) -> float | None:
+        """The limiter's pace in tasks/s (a combined request finishes several tasks)."""
+        rate = self._ctx.limiter.current_rate()
+        if rate <= 0:
+            return None
+        requests = self._ctx.batch_ledger.attempts
+        finished_here = self._done - self._resumed
+        return rate * max(1.0, finished_here / requests) if requests else rate
 
     def stop_reason(self) -> StopReason | None:
         """Why tasks were left unfinished, if they were."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from aita_cli import __version__
 from aita_cli.errors import BadRequestError, CheckpointLockedError
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.results import BatchExecutionResult
@@ -37,6 +38,8 @@ def test_every_finished_task_is_journaled(tmp_path: Path) -> None:
     assert result.checkpoint_path.name.startswith(f"{NAME}_")
     lines = journal_lines(result.checkpoint_path)
     assert lines[0]["type"] == "header"
+    assert lines[0]["created"]
+    assert lines[0]["header"] == {"name": NAME, "aita_version": __version__, "total_tasks": 5}
     assert sorted(line["task_id"] for line in lines[1:-1]) == [f"t{i}" for i in range(5)]
     assert all(line["result"] == 3 and line["cost"] == 0.01 for line in lines[1:-1])
     assert lines[-1]["type"] == "end"
@@ -131,6 +134,18 @@ def test_an_unfinished_journal_is_pointed_out(tmp_path: Path) -> None:
     assert len(CheckpointManager(tmp_path).list()) == 2  # a new journal was started
     third = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
     assert third.notices == []  # the latest one finished cleanly
+
+
+def test_a_journal_another_process_is_writing_is_not_offered_for_resume(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", BadRequestError("rejected", status_code=400))
+    first = run(tmp_path, number_tasks(2), client)
+    assert first.checkpoint_path is not None
+    with FileLock(str(first.checkpoint_path) + ".lock"):
+        second = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
+    assert second.success_rate == 100.0
+    assert not any("--resume" in notice for notice in second.notices)
+    assert any("in use by another aita process" in notice for notice in second.notices)
 
 
 def test_resume_without_a_journal_starts_fresh(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import random
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -15,8 +18,10 @@ from aita_cli.errors import (
     ServerError,
 )
 from aita_cli.errors import RateLimitError as ProviderRateLimitError
+from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import SimpleLLMTask
+from aita_cli.llm.base import LLMResponse, Message
 from aita_cli.llm.scripted import ScriptedLLMClient
 from aita_cli.usage import Usage
 from tests.execution._executor_support import FakeClock, RecordingReporter, make_executor
@@ -216,3 +221,47 @@ def test_workers_start_together_when_the_rate_allows() -> None:
     starts = sorted(call.started for call in client.calls)
     assert starts[3] - starts[0] < 0.05
     assert starts[4] - starts[0] >= 0.1 - 0.01
+
+
+class _WindowedProvider:
+    """A provider that takes `limit` calls per sliding `window` seconds and refuses any
+    call beyond that with a 429 whose Retry-After is shorter than the window needs."""
+
+    supports_vision = False
+
+    def __init__(self, limit: int, window: float, retry_after: float) -> None:
+        self._limit, self._window, self._retry_after = limit, window, retry_after
+        self._lock = threading.Lock()
+        self._accepted: collections.deque[float] = collections.deque()
+        self.refused = 0
+
+    def describe(self) -> str:
+        return "windowed test provider"
+
+    def close(self) -> None:
+        return None
+
+    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+        now = time.monotonic()
+        with self._lock:
+            while self._accepted and self._accepted[0] <= now - self._window:
+                self._accepted.popleft()
+            if len(self._accepted) >= self._limit:
+                self.refused += 1
+                raise ProviderRateLimitError("429", status_code=429, retry_after=self._retry_after)
+            self._accepted.append(now)
+        return LLMResponse("1")
+
+
+def test_a_429_storm_settles_below_the_providers_limit() -> None:
+    # The provider takes 8 calls per second and says "retry after 0.2 s" while its
+    # window is full; we may send 200/s. Without backing off, every pause ends in a wave
+    # of refusals and tasks run out of retries.
+    provider = _WindowedProvider(limit=8, window=1.0, retry_after=0.2)
+    tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(12)]
+    with ParallelLLMExecutor(
+        provider, max_workers=4, rate_limit=200.0, enable_checkpointing=False, show_progress=False
+    ) as executor:
+        result = executor.execute_batch(tasks)
+    assert all(item.success for item in result.task_results)
+    assert provider.refused <= 6

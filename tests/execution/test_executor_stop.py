@@ -134,6 +134,15 @@ def test_progress_is_reported() -> None:
     final = reporter.finished[-1]
     assert (final.completed, final.failed, final.total, final.in_flight) == (4, 0, 4, 0)
     assert final.cost == 1.0
+    assert final.max_rate is None  # unlimited
+
+
+def test_progress_knows_the_limiters_pace_in_tasks_per_second() -> None:
+    reporter = RecordingReporter()
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, progress=reporter, rate_limit=500.0) as executor:
+        executor.execute_batch(number_tasks(4))
+    assert reporter.finished[-1].max_rate == pytest.approx(500.0)
 
 
 def test_create_executor_takes_settings_and_overrides(tmp_path: Path) -> None:

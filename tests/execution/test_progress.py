@@ -188,3 +188,15 @@ def test_format_cost_and_rate() -> None:
     assert format_rate(None) == "- tasks/s"
     assert format_rate(0.2) == "0.20 tasks/s"
     assert format_rate(12.345) == "12.3 tasks/s"
+
+
+def test_the_eta_never_assumes_more_than_the_rate_limiter_allows() -> None:
+    # Two tasks went through in the start-up burst at once; from then on the limiter
+    # lets 2 requests a second through, so 18 remaining tasks take 9 s, not 1 s.
+    clock = FakeClock()
+    rate = RunRate(clock)
+    rate.start()
+    clock.now += 0.2
+    assert rate.eta(snap(2, total=20)) == pytest.approx(1.8)
+    assert rate.eta(snap(2, total=20, max_rate=2.0)) == pytest.approx(9.0)
+    assert rate.eta(snap(2, total=20, max_rate=50.0)) == pytest.approx(1.8)

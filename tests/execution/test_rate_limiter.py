@@ -209,3 +209,79 @@ def test_pause_applies_to_an_unlimited_limiter_and_never_shortens() -> None:
     limiter.pause_until(1.0)  # an earlier deadline does not cut the pause short
     assert limiter.acquire() == pytest.approx(3.0)
     assert limiter.acquire() == 0.0
+
+
+def test_throttle_halves_the_pace_then_climbs_back_to_the_exact_rate() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    limiter.throttle(granted_at=clock())
+    assert limiter.current_rate() == pytest.approx(5.0)
+    assert grant_times(limiter, clock, 3) == pytest.approx([0.0, 0.2, 0.4])
+    clock.advance(5.0 - clock())
+    assert limiter.current_rate() == pytest.approx(7.5)  # +10% of the cut rate per second
+    clock.advance(20.0)
+    assert limiter.current_rate() == 10.0  # recovered: the exact schedule again
+    start = clock()
+    assert grant_times(limiter, clock, 3) == pytest.approx([start, start + 0.1, start + 0.2])
+
+
+def test_refusals_of_requests_sent_before_a_cut_or_just_after_it_do_not_cut_again() -> None:
+    clock = FakeClock(start=10.0)
+    limiter = TokenBucketRateLimiter(8.0, clock=clock, sleep=clock.sleep)
+    limiter.throttle(granted_at=10.0)
+    limiter.throttle(granted_at=9.9)  # in flight before the cut
+    clock.advance(0.5)
+    limiter.throttle(granted_at=10.4)  # within a second: the provider's window is still full
+    assert limiter.current_rate() == pytest.approx(4.0 * 1.05)
+    clock.advance(0.5)
+    limiter.throttle(granted_at=11.0)
+    assert limiter.current_rate() == pytest.approx(4.0 * 1.1 / 2)
+
+
+def test_throttling_an_unlimited_limiter_starts_from_the_rate_it_granted() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
+    for _ in range(20):
+        limiter.acquire()
+    clock.advance(2.0)
+    limiter.throttle(granted_at=clock())
+    assert limiter.current_rate() == pytest.approx(5.0)  # 20 grants in 2 s, halved
+    start = clock()
+    assert grant_times(limiter, clock, 2) == pytest.approx([start, start + 0.2])
+
+
+def test_a_caller_already_sleeping_books_again_after_a_later_pause() -> None:
+    # The second caller booked 0.1 s ahead; while it sleeps a 429 pauses everyone until
+    # 3.0: it must not go at 0.1 (into the provider's refusal) but at 3.0.
+    clock = FakeClock()
+    limiter: TokenBucketRateLimiter
+
+    def sleep(seconds: float) -> None:
+        limiter.pause_until(3.0)
+        clock.sleep(seconds)
+
+    limiter = TokenBucketRateLimiter(10.0, clock=clock, sleep=sleep)
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == pytest.approx(3.0)
+    assert clock() == pytest.approx(3.0)
+
+
+def test_a_refused_first_request_after_a_pause_doubles_the_next_pause() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    limiter.throttle(granted_at=0.0, retry_after=0.2)
+    limiter.acquire()
+    assert clock() == pytest.approx(0.2)
+    limiter.throttle(granted_at=clock(), retry_after=0.2)  # the hint was too short
+    limiter.acquire()
+    assert clock() == pytest.approx(0.6)
+
+
+def test_one_request_tells_no_pace_so_an_unlimited_limiter_only_pauses() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.throttle(granted_at=0.0, retry_after=0.2)
+    assert limiter.current_rate() == 0  # still unlimited
+    assert limiter.acquire() == pytest.approx(0.2)
+    assert limiter.acquire() == 0.0
