@@ -100,7 +100,7 @@ def count_image_frames(path: Path, label: str | None = None) -> int:
 def render_page_jpeg(
     page: PageImage, *, dpi: int = 150, max_side: int = 2000, quality: int = 85
 ) -> bytes:
-    """The page as JPEG bytes: upright, RGB, longest side at most `max_side` pixels.
+    """The page as JPEG bytes: upright, grey or RGB, longest side at most `max_side` pixels.
 
     PDF pages are rendered at `dpi`; images keep their resolution unless too large.
     Raises InputError naming the file and the reason when the page cannot be read.
@@ -178,17 +178,23 @@ def _load_image(page: PageImage, max_side: int) -> Image.Image:
             # JPEG can decode at 1/2, 1/4, 1/8 scale: never hold the full-size scan.
             opened.draft("RGB", (max_side, max_side))
             upright = ImageOps.exif_transpose(opened)
-            return _to_rgb(upright)
+            return _to_jpeg_mode(upright)
     except Exception as exc:  # Pillow raises a zoo of types for bad files
         raise InputError(f"{label}: unreadable image ({_describe(exc)})") from exc
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB on a white background, whatever the colour mode and bit depth."""
+def _to_jpeg_mode(image: Image.Image) -> Image.Image:
+    """8-bit grey or RGB on a white background, whatever the colour mode and bit depth.
+
+    Grey scans stay grey: JPEG carries them as they are, in a third of the bytes and
+    encoding time of RGB, and a vision model reads them the same.
+    """
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        image = _to_8bit_gray(image)
-    elif mode == "P":
+        return _to_8bit_gray(image)
+    if mode == "L":
+        return image
+    if mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
