@@ -34,6 +34,7 @@ __all__ = [
     "format_duration",
     "format_rate",
     "make_progress_reporter",
+    "stopping_message",
 ]
 
 
@@ -59,6 +60,15 @@ class ProgressSnapshot:
     waiting_for_rate_limit: int
     in_flight: int
     max_rate: float | None = None  # tasks/s the rate limiter allows at most; None: no cap
+    stopping: bool = False  # Ctrl-C was pressed: nothing new starts, in-flight calls end
+
+
+def stopping_message(snapshot: ProgressSnapshot) -> str:
+    """What the user sees between the first Ctrl-C and the end of the grace period."""
+    return (
+        f"stopping: waiting for {snapshot.in_flight} call(s) in flight to finish "
+        "(Ctrl-C again to stop now)"
+    )
 
 
 class ProgressReporter(Protocol):
@@ -175,12 +185,18 @@ class PlainProgressReporter:
         self._rate = RunRate(clock)
         self._next_line_at = clock() + interval
         self._lock = threading.Lock()
+        self._told_stopping = False
 
     def start(self, description: str, total: int, completed: int = 0) -> None:
         self._rate.start(completed)
         self._next_line_at = self._clock() + self._interval
 
     def update(self, snapshot: ProgressSnapshot) -> None:
+        if snapshot.stopping and not self._told_stopping:
+            with self._lock:  # at once, not at the next interval: the user just pressed Ctrl-C
+                self._told_stopping = True
+                self._write(stopping_message(snapshot))
+            return
         # The cheap check runs on every update without the lock; only the rare update
         # that is due takes it (and re-checks, so two threads never print twice).
         if self._clock() < self._next_line_at:

@@ -22,6 +22,7 @@ from aita_cli.execution.progress import (
     format_duration,
     format_rate,
     percent,
+    stopping_message,
 )
 
 __all__ = ["RichProgressReporter"]
@@ -103,6 +104,8 @@ def _problems(state: _LiveState) -> Text:
 
 def _activity(state: _LiveState) -> Text:
     snapshot = state.snapshot
+    if snapshot.stopping:
+        return Text(stopping_message(snapshot), style="bold yellow")
     if snapshot.waiting_for_rate_limit:
         return Text(f"waiting for rate limit ({snapshot.waiting_for_rate_limit})", style="yellow")
     return Text(f"{snapshot.in_flight} running", style="dim")

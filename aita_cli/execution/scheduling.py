@@ -181,6 +181,7 @@ class BatchScheduler:
         if not self._running:
             return
         self._ctx.stop.set()
+        self._reporter.update(self._snapshot())  # says "stopping" after a Ctrl-C
         deadline = self._ctx.clock() + self._grace
         while self._running and not self._hurry:
             remaining = deadline - self._ctx.clock()
@@ -343,6 +344,7 @@ class BatchScheduler:
             waiting_for_rate_limit=self._ctx.limiter.waiting(),
             in_flight=max(self._in_flight_tasks, 0),
             max_rate=self._max_task_rate(),
+            stopping=self._interrupt_requested,
         )
 
     def _max_task_rate(self) -> float | None:

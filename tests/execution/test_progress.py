@@ -76,6 +76,17 @@ def test_plain_line_shows_rate_limit_waiting() -> None:
     )
 
 
+def test_ctrl_c_is_acknowledged_at_once_and_only_once() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    reporter = PlainProgressReporter(out, interval=60.0, clock=clock)
+    reporter.start("rubric", 40)
+    reporter.update(snap(3, in_flight=2, stopping=True))
+    reporter.update(snap(4, in_flight=1, stopping=True))
+    assert out.getvalue() == (
+        "stopping: waiting for 2 call(s) in flight to finish (Ctrl-C again to stop now)\n"
+    )
+
+
 def test_plain_reporter_prints_once_per_interval_across_threads() -> None:
     clock, out = FakeClock(), io.StringIO()
     reporter = PlainProgressReporter(out, interval=5.0, clock=clock)
