@@ -9,11 +9,9 @@ just sees a well-formed prompt. A reply that breaks the rules raises
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, ValidationError
 
 from aita_cli.domain.models import AnswerKey, Question, Rubric, RubricCriterion, points_equal
@@ -21,6 +19,7 @@ from aita_cli.errors import ResponseValidationError
 from aita_cli.execution.tasks import LLMTask
 from aita_cli.llm import task_kinds
 from aita_cli.llm.base import LLMParams, Message
+from aita_cli.pipelines.replies import describe_validation, json_object_from_reply
 
 __all__ = [
     "AnswerKeyTask",
@@ -37,7 +36,6 @@ _SYSTEM_PROMPT = (
     "You are an experienced teaching assistant who writes precise answer keys and fair, "
     "consistent grading rubrics for instructors. Reply with one JSON object only."
 )
-_FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
 
 
 def answer_key_task_id(question_id: str) -> str:
@@ -73,27 +71,7 @@ RUBRIC_SCHEMA = _strict_schema(Rubric)
 
 def parse_json_object(text: str) -> dict[str, Any]:
     """The JSON object in a reply, accepting ```json fences around it."""
-    stripped = text.strip()
-    fenced = _FENCE.match(stripped)
-    if fenced:
-        stripped = fenced.group(1).strip()
-    try:
-        data = orjson.loads(stripped)
-    except orjson.JSONDecodeError as exc:
-        raise ResponseValidationError(f"the reply is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ResponseValidationError(
-            f"the reply must be one JSON object, not a {type(data).__name__}"
-        )
-    return data
-
-
-def _describe_validation(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors()[:3]:
-        where = ".".join(str(part) for part in item["loc"]) or "reply"
-        problems.append(f"{where}: {item['msg']}")
-    return "; ".join(problems)
+    return json_object_from_reply(text)
 
 
 class QuestionContext:
@@ -170,7 +148,7 @@ class AnswerKeyTask(LLMTask):
             key = AnswerKey.model_validate(data)
         except ValidationError as exc:
             raise ResponseValidationError(
-                f"the answer key is incomplete: {_describe_validation(exc)}"
+                f"the answer key is incomplete: {describe_validation(exc)}"
             ) from None
         if not key.correct_answer.strip():
             raise ResponseValidationError("correct_answer must not be empty")
@@ -252,7 +230,7 @@ class RubricTask(LLMTask):
             return Rubric.model_validate(data)
         except ValidationError as exc:
             raise ResponseValidationError(
-                f"the rubric is invalid: {_describe_validation(exc)}"
+                f"the rubric is invalid: {describe_validation(exc)}"
             ) from None
 
     def _check_points(self, data: dict[str, Any], criteria: list[RubricCriterion]) -> None:
@@ -291,6 +269,6 @@ def _parse_criteria(raw: Any) -> list[RubricCriterion]:
             criteria.append(RubricCriterion.model_validate(dict(item)))
         except ValidationError as exc:
             raise ResponseValidationError(
-                f"criterion {number} is invalid: {_describe_validation(exc)}"
+                f"criterion {number} is invalid: {describe_validation(exc)}"
             ) from None
     return criteria

@@ -8,8 +8,6 @@ pages in flight.
 
 from __future__ import annotations
 
-import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +21,7 @@ from aita_cli.errors import ResponseValidationError
 from aita_cli.execution.tasks import VisionLLMTask
 from aita_cli.llm import task_kinds
 from aita_cli.llm.base import LLMParams
+from aita_cli.pipelines.replies import describe_validation, json_object_from_reply
 
 __all__ = [
     "PAGE_TRANSCRIPTION_SCHEMA",
@@ -92,8 +91,6 @@ _REPLY_SHAPE = (
     'Reply with one JSON object only: {"text": str, "confidence": number, "notes": str, '
     '"answers": [{"question_id": str, "text": str}]}.'
 )
-
-_FENCED = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 
 def page_task_id(output_name: str, page_number: int) -> str:
@@ -182,43 +179,16 @@ class PageTranscriptionTask(VisionLLMTask):
 def parse_page_transcription(text: str) -> PageTranscription:
     """A reply's JSON (bare or in ```json fences) as a PageTranscription, or a
     ResponseValidationError saying exactly what is wrong, for the re-ask."""
-    data = _load_json_object(text)
+    data = json_object_from_reply(
+        text, expected="an object with text, confidence, notes and answers"
+    )
     try:
         page = PageTranscription.model_validate(data)
     except ValidationError as exc:
-        raise ResponseValidationError(_describe_validation(exc)) from None
+        raise ResponseValidationError(
+            "the reply does not match the transcription shape: " + describe_validation(exc)
+        ) from None
     answers = [a for a in page.answers if a.question_id.strip()]
     for answer in answers:
         answer.question_id = answer.question_id.strip()
     return page.model_copy(update={"answers": answers})
-
-
-def _load_json_object(text: str) -> dict[str, Any]:
-    candidate = text.strip()
-    fenced = _FENCED.search(candidate)
-    if fenced:
-        candidate = fenced.group(1).strip()
-    elif not candidate.startswith("{") and "{" in candidate:
-        # Prose around the object: take the outermost braces.
-        candidate = candidate[candidate.find("{") : candidate.rfind("}") + 1]
-    try:
-        data = json.loads(candidate)
-    except json.JSONDecodeError as exc:
-        raise ResponseValidationError(
-            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}); reply with one JSON object only"
-        ) from None
-    if not isinstance(data, dict):
-        raise ResponseValidationError(
-            f"the reply is a JSON {type(data).__name__}, not an object with text, "
-            "confidence, notes and answers"
-        )
-    return data
-
-
-def _describe_validation(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors()[:3]:
-        where = ".".join(str(part) for part in item["loc"]) or "the reply"
-        problems.append(f"{where}: {item['msg']}")
-    return "the reply does not match the transcription shape: " + "; ".join(problems)
