@@ -47,6 +47,24 @@ def test_a_remote_client_keeps_the_default_rate() -> None:
     assert _rate(RunOptions(assignment="exam1"), ScriptedLLMClient(lambda m, p: "{}")) == 10.0
 
 
+def _workers(options: RunOptions, client: ScriptedLLMClient | None = None) -> int:
+    with open_run(options, client=client) as context:
+        return context.executor.max_workers
+
+
+def test_offline_uses_two_workers_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AITA_MAX_WORKERS", raising=False)
+    assert _workers(RunOptions(assignment="exam1")) == 2
+    assert _workers(RunOptions(assignment="exam1", workers=6)) == 6
+    monkeypatch.setenv("AITA_MAX_WORKERS", "4")
+    assert _workers(RunOptions(assignment="exam1")) == 4
+
+
+def test_a_remote_client_keeps_the_default_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AITA_MAX_WORKERS", raising=False)
+    assert _workers(RunOptions(assignment="exam1"), ScriptedLLMClient(lambda m, p: "{}")) == 5
+
+
 def test_resume_hint_repeats_what_decides_where_and_how_the_run_went() -> None:
     options = RunOptions(
         assignment="mid term", data_dir=Path("/srv/exams"), provider="openai", model="m-1"
