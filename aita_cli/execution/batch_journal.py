@@ -122,7 +122,7 @@ def _make_record(task_id: str, fingerprint: str, result: TaskResult) -> JournalR
 class OpenedJournal:
     """A batch's journal, the successes it may reuse, and what to tell the user."""
 
-    journal: BatchJournal
+    journal: BatchJournal | None  # None when checkpointing is off or the batch is unnamed
     reusable: dict[str, JournalRecord] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
 

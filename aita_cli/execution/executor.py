@@ -157,9 +157,16 @@ class ParallelLLMExecutor:
             label = description or checkpoint_name or "tasks"
             return self._run(task_list, graph, opened, on_task_complete, label)
 
-    def _open_journal(self, name: str | None, resume: bool, total: int) -> OpenedJournal | None:
+    def _open_journal(self, name: str | None, resume: bool, total: int) -> OpenedJournal:
         if not (self.enable_checkpointing and name):
-            return None
+            notices = []
+            if resume:  # say so, rather than silently pay for everything again
+                notices.append(
+                    "nothing to resume: checkpointing is off (AITA_ENABLE_CHECKPOINTING=false)"
+                    if name
+                    else "nothing to resume: this batch has no checkpoint name"
+                )
+            return OpenedJournal(None, {}, notices)
         return open_batch_journal(
             CheckpointManager(self.checkpoint_dir),
             name,
@@ -172,7 +179,7 @@ class ParallelLLMExecutor:
         self,
         tasks: list[LLMTask],
         graph: TaskGraph,
-        opened: OpenedJournal | None,
+        opened: OpenedJournal,
         on_task_complete: Callable[[TaskResult], None] | None,
         description: str,
     ) -> BatchExecutionResult:
@@ -186,7 +193,7 @@ class ParallelLLMExecutor:
             reporter=self.progress,
             description=description,
             on_task_complete=on_task_complete,
-            reusable=opened.reusable if opened else {},
+            reusable=opened.reusable,
             interrupt_grace=self.interrupt_grace,
             sleep=self._sleep,
         )
@@ -211,7 +218,7 @@ class ParallelLLMExecutor:
             started=started,
         )
 
-    def _context(self, tasks: list[LLMTask], opened: OpenedJournal | None) -> BatchContext:
+    def _context(self, tasks: list[LLMTask], opened: OpenedJournal) -> BatchContext:
         return BatchContext(
             tasks=tasks,
             results=[None] * len(tasks),
@@ -224,7 +231,7 @@ class ParallelLLMExecutor:
             max_cost=self.max_cost,
             stop=self._stop,
             clock=self._clock,
-            journal=opened.journal if opened else None,
+            journal=opened.journal,
         )
 
     def _result(
@@ -232,7 +239,7 @@ class ParallelLLMExecutor:
         *,
         ctx: BatchContext,
         scheduler: BatchScheduler,
-        opened: OpenedJournal | None,
+        opened: OpenedJournal,
         results: list[TaskResult],
         not_started: list[str],
         started: float,
@@ -248,7 +255,7 @@ class ParallelLLMExecutor:
             rate_limit_wait_s=ctx.rate_limit_wait_s,
             elapsed=max(self._clock() - started, 0.0),
         )
-        notices = list(opened.notices) if opened else []
+        notices = list(opened.notices)
         if scheduler.fingerprint_changed:
             notices.append(
                 f"{scheduler.fingerprint_changed} recorded task(s) changed since the "
@@ -257,7 +264,7 @@ class ParallelLLMExecutor:
         return BatchExecutionResult(
             task_results=results,
             metrics=metrics,
-            checkpoint_path=opened.journal.path if opened else None,
+            checkpoint_path=opened.journal.path if opened.journal else None,
             stopped=scheduler.stop_reason() if not_started else None,
             not_started=not_started,
             notices=notices,

@@ -164,6 +164,16 @@ def test_checkpointing_off_writes_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_resume_with_checkpointing_off_says_there_is_nothing_to_resume(tmp_path: Path) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, tmp_path, enable_checkpointing=False) as executor:
+        result = executor.execute_batch(
+            number_tasks(2), checkpoint_name=NAME, resume_from_checkpoint=True
+        )
+    assert result.success_rate == 100.0
+    assert any("checkpointing is off" in notice for notice in result.notices)
+
+
 def test_a_result_that_is_not_json_is_journaled_as_failed(tmp_path: Path) -> None:
     client = ScriptedLLMClient(lambda m, p: "1")
     result = run(tmp_path, [SimpleLLMTask("odd", "odd", lambda text: {1, 2})], client)
