@@ -141,8 +141,14 @@ def open_batch_journal(
     """
     latest = manager.find_latest_checkpoint(name)
     if resume and latest is not None:
-        state = manager.load(latest)
+        # Lock first, then read: a process that held the journal until just now may have
+        # appended records after an unlocked read, and their tasks would be paid again.
         journal = manager.reopen(latest, fsync_interval=fsync_interval)
+        try:
+            state = manager.load(latest)
+        except BaseException:
+            journal.close()
+            raise
         reusable = state.successes
         notice = (
             f"resuming checkpoint {latest.name}: {len(reusable)} finished "

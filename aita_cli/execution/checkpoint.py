@@ -9,6 +9,7 @@ lets only one process write a journal at a time (a lock file next to it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -178,6 +179,10 @@ class CheckpointManager:
             _fsync_directory(path.parent)
         except OSError as exc:
             os.close(fd)
+            # A torn header would be the newest journal of this name, and --resume
+            # would then refuse it as damaged instead of using the previous one.
+            with contextlib.suppress(OSError):
+                path.unlink()
             lock.release()
             raise CheckpointError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
         return CheckpointJournal(path, fd, lock, fsync_interval)

@@ -42,7 +42,7 @@ __all__ = ["ParallelLLMExecutor", "create_executor"]
 def _start_burst(rate: float, workers: int) -> float:
     # Let every worker start at once when the rate allows as many in one second; never
     # more than one second's worth, so 0.2/s stays one request per 5 s from the start.
-    return float(max(1, min(workers, math.floor(rate))))
+    return float(max(1, math.floor(min(workers, rate))))  # min first: rate may be inf
 
 
 class ParallelLLMExecutor:

@@ -18,6 +18,7 @@ instead of walking into a 429 after every pause.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -51,9 +52,10 @@ class RateLimitCancelled(Exception):
 class TokenBucketRateLimiter:
     """Grants at most `rate` acquisitions per second, with bursts of up to `burst`.
 
-    `rate <= 0` means unlimited. `burst` (default 1) is how many grants may be handed out
-    at once after the limiter has been idle; with the default the spacing between grants
-    is exactly ``1 / rate`` seconds, so any positive rate, 0.2/s included, is exact.
+    `rate <= 0` (or infinite) means unlimited. `burst` (default 1) is how many grants may
+    be handed out at once after the limiter has been idle; with the default the spacing
+    between grants is exactly ``1 / rate`` seconds, so any positive rate, 0.2/s included,
+    is exact.
     """
 
     def __init__(
@@ -65,7 +67,9 @@ class TokenBucketRateLimiter:
     ) -> None:
         if burst is not None and burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst}")
-        self._rate = float(rate)
+        if math.isnan(rate):
+            raise ValueError("rate must be a number, got nan")
+        self._rate = float(rate) if math.isfinite(rate) else 0.0  # infinite: unlimited
         self._burst = float(burst) if burst is not None else 1.0
         self._clock = clock
         self._sleep = sleep

@@ -95,17 +95,21 @@ class BatchScheduler:
     def run(self) -> None:
         """Run until every task finished, or the batch stopped and in-flight work ended."""
         try:
-            self._seed()
-            self._reporter.start(self._description, len(self._ctx.tasks), self._done)
-            self._loop()
-        except KeyboardInterrupt:
-            self._interrupt_requested = True
-        except BaseException:
-            self._ctx.stop.set()
+            try:
+                self._seed()
+                self._reporter.start(self._description, len(self._ctx.tasks), self._done)
+                self._loop()
+            except KeyboardInterrupt:
+                self._interrupt_requested = True
+            except BaseException:
+                self._ctx.stop.set()
+                self._drain()
+                raise
             self._drain()
-            raise
-        self._drain()
-        self._reporter.finish(self._snapshot())
+        finally:
+            # Also on an error: Rich bars left running would keep redrawing over the
+            # error message and leave the terminal's cursor hidden after aita exits.
+            self._reporter.finish(self._snapshot())
 
     def note_interrupt(self) -> None:
         """Ctrl-C from the signal handler: only flags, so it is safe at any moment."""

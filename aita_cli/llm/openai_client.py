@@ -12,6 +12,8 @@ counted and paced); it only translates failures once, through `openai_errors`.
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +48,8 @@ DEFAULT_HTTP_REFERER = "https://pypi.org/project/aita-cli/"
 _LABELS = {"openrouter": "OpenRouter", "openai": "OpenAI"}
 _DEFAULT_URLS = {"openrouter": OPENROUTER_BASE_URL, "openai": OPENAI_BASE_URL}
 _KEY_VARIABLES = {"openrouter": "OPENROUTER_API_KEY"}
+_USERINFO = re.compile(r"//[^/@]*@")
+_HEADER_VARIABLES = {"HTTP-Referer": "AITA_HTTP_REFERER", "X-Title": "AITA_APP_TITLE"}
 _SCHEMA_INSTRUCTION = "Reply with JSON only, matching this schema ({name}):\n{schema}"
 
 
@@ -55,13 +59,21 @@ def _public_url(base_url: str) -> str:
     return str(url.copy_with(username=None, password=None)) if url.userinfo else base_url
 
 
+def _no_limit(seconds: float) -> float | None:
+    """None (wait as long as it takes) for an infinite timeout: sockets and locks
+    reject infinity with an OverflowError."""
+    return seconds if math.isfinite(seconds) else None
+
+
 def _checked_base_url(base_url: str) -> str:
+    # Quoted without any user:password part: the URL may not parse, so mask it by hand.
+    shown = repr(_USERINFO.sub("//***@", base_url))
     if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"AITA_BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+        raise ConfigError(f"AITA_BASE_URL must be an http:// or https:// URL, got {shown}")
     try:
         httpx.URL(base_url)
     except httpx.InvalidURL:
-        raise ConfigError(f"AITA_BASE_URL is not a valid URL: {base_url!r}") from None
+        raise ConfigError(f"AITA_BASE_URL is not a valid URL: {shown}") from None
     return base_url.rstrip("/")
 
 
@@ -107,6 +119,21 @@ def _with_schema_instruction(messages: list[Message], spec: JsonSchemaSpec) -> l
     if first and first.get("role") == "system" and isinstance(first.get("content"), str):
         return [{**first, "content": f"{first['content']}\n\n{instruction}"}, *messages[1:]]
     return [{"role": "system", "content": instruction}, *messages]
+
+
+def _check_ascii(headers: Mapping[str, str], key_variable: str) -> None:
+    """`ConfigError` for a header value HTTP cannot carry (httpx would raise a bare
+    UnicodeEncodeError); a pasted key often holds a typographic quote or dash."""
+    for name, value in headers.items():
+        if value.isascii():
+            continue
+        if name == "Authorization":  # never quote the value: it holds the key
+            raise ConfigError(
+                f"{key_variable} holds a character that is not plain ASCII (a pasted "
+                "typographic quote or dash?): check it for stray characters"
+            )
+        source = _HEADER_VARIABLES.get(name, f"the {name} header")
+        raise ConfigError(f"{source} holds a character that is not plain ASCII: {value!r}")
 
 
 class OpenAICompatibleClient:
@@ -160,7 +187,7 @@ class OpenAICompatibleClient:
         self._slots = threading.BoundedSemaphore(max_connections)
         self._http = httpx.Client(
             headers=self._headers(extra_headers),
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=httpx.Timeout(_no_limit(read_timeout), connect=_no_limit(connect_timeout)),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -178,6 +205,7 @@ class OpenAICompatibleClient:
             headers["HTTP-Referer"] = DEFAULT_HTTP_REFERER
             headers["X-Title"] = "aita"
         headers.update(extra_headers or {})
+        _check_ascii(headers, self._key_variable)
         return headers
 
     @property
@@ -275,7 +303,7 @@ class OpenAICompatibleClient:
             content = orjson.dumps(body)
         except orjson.JSONEncodeError as exc:
             raise BadRequestError(f"the request cannot be sent as JSON: {exc}") from exc
-        if not self._slots.acquire(timeout=self._read_timeout):
+        if not self._slots.acquire(timeout=_no_limit(self._read_timeout)):
             raise LLMTimeoutError(f"no free connection to {self._endpoint} in time")
         try:
             response = self._http.post(self._chat_url, content=content)

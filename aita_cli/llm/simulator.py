@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import random
 import socket
 import threading
@@ -70,7 +71,10 @@ class SimulatorConfig:
 
     def __post_init__(self) -> None:
         checks = (
-            (self.latency >= 0, f"--latency must be 0 or more seconds, got {self.latency:g}"),
+            (
+                0 <= self.latency < math.inf,  # inf would crash every handler's sleep
+                f"--latency must be 0 or more seconds, got {self.latency:g}",
+            ),
             (0 <= self.jitter <= 1, f"--jitter must be between 0 and 1, got {self.jitter:g}"),
             (
                 0 <= self.error_rate <= 1,

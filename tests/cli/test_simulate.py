@@ -74,6 +74,7 @@ def test_serves_until_stopped_then_exits_0(
     ("args", "message"),
     [
         (["--latency", "-1"], "--latency"),
+        (["--latency", "inf"], "--latency"),
         (["--error-rate", "1.5"], "--error-rate"),
         (["--jitter", "2"], "--jitter"),
         (["--rps", "0"], "--rps"),

@@ -302,3 +302,37 @@ def test_kill_9_after_appends_loses_no_record(tmp_path: Path) -> None:
     state = manager.load(path)
     assert [state.records[f"q{n}"].result for n in range(25)] == list(range(25))
     manager.reopen(path).close()  # the dead process's lock went with it
+
+
+def test_a_header_that_cannot_be_written_leaves_no_journal_behind(tmp_path: Path) -> None:
+    # A full disk, simulated by a file size limit: the header is written in part and
+    # then fails. The torn file must not become the newest journal that --resume picks.
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from datetime import datetime
+        from aita_cli.errors import CheckpointError
+        from aita_cli.execution.checkpoint import CheckpointManager
+        manager = CheckpointManager({str(tmp_path)!r})
+        older = manager.create("exam_rubric", {{}}, now=lambda: datetime(2026, 1, 1))
+        older.close()
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+        try:
+            manager.create("exam_rubric", {{"pad": "x" * 8000}}, now=lambda: datetime(2026, 1, 2))
+        except CheckpointError as exc:
+            print("refused:", exc)
+        print(manager.find_latest_checkpoint("exam_rubric") == older.path)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parents[2],
+        check=True,
+    )
+    assert done.stdout.startswith("refused: cannot write checkpoint"), done.stdout
+    assert done.stdout.splitlines()[-1] == "True"
+    assert len(list(tmp_path.glob("*.checkpoint.jsonl"))) == 1

@@ -10,7 +10,8 @@ from filelock import FileLock
 
 from aita_cli import __version__
 from aita_cli.errors import BadRequestError, CheckpointLockedError
-from aita_cli.execution.checkpoint import CheckpointManager
+from aita_cli.execution.batch_journal import open_batch_journal
+from aita_cli.execution.checkpoint import CheckpointJournal, CheckpointManager, JournalRecord
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.execution.tasks import LLMTask, SimpleLLMTask
 from aita_cli.llm.scripted import ScriptedLLMClient
@@ -181,3 +182,22 @@ def test_a_result_that_is_not_json_is_journaled_as_failed(tmp_path: Path) -> Non
     assert result.checkpoint_path is not None
     state = CheckpointManager(tmp_path).load(result.checkpoint_path)
     assert state.failures["odd"].error is not None
+
+
+class _LateWriterManager(CheckpointManager):
+    """A manager whose journal gains a record just before the lock is taken: another
+    process finishing its last task and releasing the journal at that moment."""
+
+    def reopen(self, path: Path, fsync_interval: int = 10) -> CheckpointJournal:
+        with super().reopen(path, fsync_interval) as other_process:
+            other_process.append(JournalRecord("late", "fp-late", "success", result=1))
+        return super().reopen(path, fsync_interval)
+
+
+def test_resume_reads_the_journal_under_its_lock(tmp_path: Path) -> None:
+    manager = _LateWriterManager(tmp_path)
+    manager.create(NAME, {}).close()
+    opened = open_batch_journal(manager, NAME, resume=True, header={}, fsync_interval=1)
+    assert opened.journal is not None
+    opened.journal.finish_and_close({})
+    assert "late" in opened.reusable  # not paid for again

@@ -219,7 +219,9 @@ def test_workers_start_together_when_the_rate_allows() -> None:
     with make_executor(client, rate_limit=10.0, max_workers=4) as executor:
         executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
     starts = sorted(call.started for call in client.calls)
-    assert starts[3] - starts[0] < 0.05
+    # Queued behind each other they would start 0.3 s apart; the slack is for a busy
+    # CI machine, where a thread may wake late.
+    assert starts[3] - starts[0] < 0.25
     assert starts[4] - starts[0] >= 0.1 - 0.01
 
 
@@ -265,3 +267,10 @@ def test_a_429_storm_settles_below_the_providers_limit() -> None:
         result = executor.execute_batch(tasks)
     assert all(item.success for item in result.task_results)
     assert provider.refused <= 6
+
+
+def test_an_infinite_rate_limit_runs_unlimited() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, rate_limit=float("inf"), max_workers=3) as executor:
+        result = executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
+    assert all(item.success for item in result.task_results)

@@ -162,3 +162,20 @@ def test_create_executor_takes_settings_and_overrides(tmp_path: Path) -> None:
         assert executor.max_retries == 1
         assert executor.checkpoint_dir == tmp_path
         assert executor.max_cost == 2.0
+
+
+def test_a_failing_callback_still_ends_the_progress_display(tmp_path: Path) -> None:
+    # Rich bars left running would draw over the error and leave the cursor hidden.
+    def broken_callback(result: TaskResult) -> None:
+        raise OSError("disk full")
+
+    reporter = RecordingReporter()
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with (
+        make_executor(client, tmp_path, progress=reporter) as executor,
+        pytest.raises(OSError, match="disk full"),
+    ):
+        executor.execute_batch(
+            number_tasks(3), checkpoint_name=NAME, on_task_complete=broken_callback
+        )
+    assert len(reporter.finished) == 1

@@ -85,6 +85,16 @@ def test_unlimited_never_waits() -> None:
     assert limiter.rate == 0
 
 
+def test_an_infinite_rate_is_unlimited() -> None:
+    # AITA_RATE_LIMIT_RPS=inf parses as a float; it must mean "no limit", not a crash.
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(float("inf"), clock=clock, sleep=clock.sleep)
+    assert [limiter.acquire() for _ in range(100)] == [0.0] * 100
+    assert limiter.rate == 0
+    with pytest.raises(ValueError, match="nan"):
+        TokenBucketRateLimiter(float("nan"))
+
+
 def test_burst_below_one_is_rejected() -> None:
     with pytest.raises(ValueError, match="burst"):
         TokenBucketRateLimiter(1.0, burst=0.5)

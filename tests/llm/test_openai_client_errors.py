@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from aita_cli.errors import (
     AuthenticationError,
     BadRequestError,
+    ConfigError,
     LLMConnectionError,
     LLMError,
     LLMTimeoutError,
@@ -232,3 +233,37 @@ def test_html_page_hints_at_the_base_url(server: LoopbackServer) -> None:
         client.complete(MESSAGES)
     assert "(text/html)" in str(caught.value)
     assert "is AITA_BASE_URL the API's URL" in str(caught.value)
+
+
+def test_key_with_a_non_ascii_character_is_a_config_error_that_hides_it() -> None:
+    # A typographic quote pasted with the key: httpx alone raises a bare
+    # UnicodeEncodeError, which the CLI would report as an internal error.
+    with pytest.raises(ConfigError) as caught:
+        OpenAICompatibleClient(
+            "http://127.0.0.1:9/v1", SecretStr(KEY + "\u201d"), model="m", key_variable="K_VAR"
+        )
+    assert "K_VAR holds a character that is not plain ASCII" in str(caught.value)
+    assert KEY not in "".join(traceback.format_exception(caught.value))
+
+
+def test_non_ascii_app_title_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match="AITA_APP_TITLE holds a character"):
+        OpenAICompatibleClient(
+            "http://127.0.0.1:9/v1", None, model="m", extra_headers={"X-Title": "Prüfung"}
+        )
+
+
+@pytest.mark.parametrize("url", ["ftp://user:sk-SECRET@host/v1", "http://user:sk-SECRET@[::1/v1"])
+def test_bad_base_url_is_quoted_without_its_password(url: str) -> None:
+    with pytest.raises(ConfigError, match="AITA_BASE_URL") as caught:
+        OpenAICompatibleClient(url, None, model="m")
+    assert "sk-SECRET" not in str(caught.value)
+    assert "//***@" in str(caught.value)
+
+
+def test_infinite_timeouts_mean_no_timeout(server: LoopbackServer) -> None:
+    # AITA_REQUEST_TIMEOUT=inf is a valid float; sockets reject it with OverflowError.
+    server.script(Reply(body=completion("fine")))
+    infinite = float("inf")
+    with _client(server, read_timeout=infinite, connect_timeout=infinite) as client:
+        assert client.complete(MESSAGES).content == "fine"
