@@ -36,7 +36,6 @@ _ACCEPTS: dict[str, str] = {
     "connect_timeout": "a number of seconds greater than 0",
     "render_dpi": "a whole number of dots per inch between 50 and 600",
     "image_max_side": "a whole number of pixels between 256 and 8192",
-    "debug": "true or false",
     "prices": 'JSON like {"model-id": [prompt_usd_per_mtok, completion_usd_per_mtok]}',
     "http_referer": "the URL OpenRouter shows for this app",
     "app_title": "the title OpenRouter shows for this app",
@@ -75,11 +74,12 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(10.0, gt=0)
     render_dpi: int = Field(150, ge=50, le=600)
     image_max_side: int = Field(2000, ge=256, le=8192)
-    debug: bool = False
     # USD per million (prompt, completion) tokens, on top of aita_cli.llm.pricing's table.
     prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(default_factory=dict)
     http_referer: str = "https://pypi.org/project/aita-cli/"  # OpenRouter attribution
     app_title: str = "aita"
+    # AITA_DEBUG is read by aita_cli.cli.errors straight from the environment: it must work
+    # even when these settings fail to load, which is when a traceback is wanted most.
 
     @field_validator("base_url", "model", "vision_model", "max_cost", mode="before")
     @classmethod
@@ -147,3 +147,6 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**given)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, set(given))) from None
+    except (OSError, UnicodeDecodeError) as exc:  # reading .env (a bad file, not a bug)
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ConfigError(f".env: cannot read it ({reason or exc})") from None

@@ -80,3 +80,15 @@ def test_a_bad_flag_value_names_the_flag_not_the_variable() -> None:
 def test_a_good_flag_beats_a_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AITA_PROVIDER", "azure")
     assert load_settings(provider="offline").provider == "offline"
+
+
+def test_an_unreadable_dotenv_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"AITA_MAX_WORKERS=3\nNOTE=caf\xe9\n")  # Latin-1, not UTF-8
+    with pytest.raises(ConfigError, match=r"^\.env: cannot read it \(not UTF-8 text\)$"):
+        load_settings()
+
+
+def test_aita_debug_is_left_to_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI reads AITA_DEBUG itself, so any value of it never stops settings loading.
+    monkeypatch.setenv("AITA_DEBUG", "2")
+    assert load_settings().max_workers == 5

@@ -194,6 +194,8 @@ def _output_lines(outcome: TranscribeOutcome) -> list[str]:
         return []
     index = outcome.outputs[-1]
     transcripts = sum(1 for path in outcome.outputs if path.suffix == ".json") - 1
+    if not transcripts:  # every transcript was kept: only the index was written
+        return [str(index)]
     return [
         str(index),
         f"{index.parent}/<student>.json and .md for {transcripts} student(s)",

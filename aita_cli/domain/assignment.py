@@ -85,6 +85,15 @@ def load_assignment(data_dir: Path, name: str) -> Assignment:
 
 
 def _assignment_root(data_dir: Path, name: str) -> Path:
+    try:
+        return _existing_root(data_dir, name)
+    except OSError as exc:  # a name too long for the file system, a folder not readable
+        raise InputError(
+            f"cannot open assignment {name!r} in {data_dir}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _existing_root(data_dir: Path, name: str) -> Path:
     if not data_dir.is_dir():
         raise InputError(
             f"data directory {data_dir} does not exist (set AITA_DATA_DIR or pass --data-dir)"

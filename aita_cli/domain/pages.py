@@ -130,14 +130,16 @@ def render_page_data_url(
 
 def page_identity(page: PageImage) -> dict[str, object]:
     """What identifies a page's content for a request fingerprint, without rendering it:
-    the file's path, size and modification time, and which page or frame within it."""
+    the file's path within submissions/, size and modification time, and which page or
+    frame within it. Not the full path: the same scans reached as ./data or /abs/data
+    must not be paid for again on resume, nor redo a complete transcript."""
     try:
         stat = page.source_path.stat()
     except OSError as exc:
         label = source_label(page.source_path)
         raise InputError(f"{label}: cannot read the file ({exc.strerror or exc})") from exc
     return {
-        "path": str(page.source_path),
+        "path": source_label(page.source_path),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "pdf_page_index": page.pdf_page_index,
@@ -192,8 +194,8 @@ def _to_jpeg_mode(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _to_8bit_gray(image)
-    if mode == "L":
-        return image
+    if mode in ("L", "RGB"):
+        return image  # already a private copy (exif_transpose): converting copies again
     if mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -27,21 +27,34 @@ def json_object_from_reply(text: str, *, expected: str = "one JSON object") -> d
     with (e.g. "an object with text, confidence, notes and answers").
     """
     candidate = text.strip()
-    fenced = _FENCED.search(candidate)
-    if fenced:
-        candidate = fenced.group(1).strip()
-    elif not candidate.startswith("{") and "{" in candidate:
-        candidate = candidate[candidate.find("{") : candidate.rfind("}") + 1]
     try:
+        # Bare JSON first: its strings may quote ``` fences themselves (an answer key
+        # for a programming question), which must not be mistaken for a wrapper.
         data = json.loads(candidate)
     except json.JSONDecodeError as exc:
-        raise ResponseValidationError(
-            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}); reply with one JSON object only"
-        ) from None
+        data = _unwrapped(candidate, exc)
     if not isinstance(data, dict):
         raise ResponseValidationError(f"the reply is a JSON {type(data).__name__}, not {expected}")
     return data
+
+
+def _unwrapped(text: str, error: json.JSONDecodeError) -> Any:
+    """The JSON inside ``` fences or between the outermost braces of prose."""
+    candidates = []
+    fenced = _FENCED.search(text)
+    if fenced:
+        candidates.append(fenced.group(1).strip())
+    if "{" in text:
+        candidates.append(text[text.find("{") : text.rfind("}") + 1])
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError as exc:
+            error = exc
+    raise ResponseValidationError(
+        f"the reply is not valid JSON ({error.msg} at line {error.lineno} column "
+        f"{error.colno}); reply with one JSON object only"
+    ) from None
 
 
 def describe_validation(error: ValidationError, *, limit: int = 3) -> str:

@@ -225,7 +225,9 @@ def run_generate_rubric(
             if complete and not options.force:
                 outcome.notices.append(_kept_notice(assignment, dry_run=True))
             return outcome
-        if complete and not options.force and not options.resume:
+        # --resume runs what is missing or failed: with complete results that is nothing
+        # (and without their journal, running anyway would pay for every task again).
+        if complete and not options.force:
             outcome.kept_existing = True
             outcome.notices.append(_kept_notice(assignment, dry_run=False))
             return outcome

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aita_cli.domain.models import AnswerKey, Question, Rubric
+from aita_cli.llm.offline import TEMPLATE_SOURCE
 from aita_cli.pipelines.rubric_tasks import format_points
 
 __all__ = ["OFFLINE_TEMPLATE", "QuestionResult", "render_rubrics_markdown"]
 
-OFFLINE_TEMPLATE = "offline-template"
+OFFLINE_TEMPLATE = TEMPLATE_SOURCE  # the offline backend's own mark, not a copy of it
 _TEMPLATE_WARNING = (
     "> **Offline template** — written without a model; the instructor must complete "
     "and check it before grading."

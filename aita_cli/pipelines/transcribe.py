@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,11 +207,13 @@ def _complete_students(
     complete = set()
     for student in scan.students:
         existing = _read_transcript(folder / f"{student.output_name}.json")
+        fingerprint = submission_fingerprint(student, render)
         if (
             existing is not None
             and existing.get("status") == COMPLETE
             and student.pages
-            and existing.get("submission_fingerprint") == submission_fingerprint(student, render)
+            and fingerprint is not None
+            and existing.get("submission_fingerprint") == fingerprint
             and (accept_offline or not _made_offline(existing))
         ):
             complete.add(student.output_name)
@@ -249,8 +252,14 @@ def _plan(
         prompt_tokens + image_tokens,
         COMPLETION_TOKENS_PER_PAGE * len(all_tasks),
     )
+    # alice.pdf and alice/ are two students of one name: two rows, told apart by their
+    # output names, never one row hiding the other's pages.
+    names = Counter(student.name for student in students)
     return TranscribePlan(
-        pages_per_student={student.name: len(student.pages) for student in students},
+        pages_per_student={
+            (f"{s.name} ({s.output_name})" if names[s.name] > 1 else s.name): len(s.pages)
+            for s in students
+        },
         pages=len(all_tasks),
         image_tokens=image_tokens,
         estimate=estimate,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aita_cli.llm.offline import OCR_SOURCE
+
 __all__ = ["transcript_markdown"]
 
 _OCR_NOTE = (
@@ -19,7 +21,7 @@ _OCR_NOTE = (
 def transcript_markdown(transcript: dict[str, Any]) -> str:
     """The Markdown of one transcript dict (see `aita_cli.pipelines.transcripts`)."""
     lines = [f"# Transcript — {transcript['student']}", "", *_header(transcript), ""]
-    if any(page.get("source") == "offline-ocr" for page in transcript["pages"]):
+    if any(page.get("source") == OCR_SOURCE for page in transcript["pages"]):
         lines += [_OCR_NOTE, ""]
     if transcript["failures"]:
         lines += ["## Failures", ""]

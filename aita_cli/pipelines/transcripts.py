@@ -22,6 +22,7 @@ from aita_cli.domain.models import PageImage, PageTranscription
 from aita_cli.domain.naming import natural_key
 from aita_cli.domain.pages import page_identity
 from aita_cli.domain.submissions import StudentSubmission
+from aita_cli.errors import InputError
 from aita_cli.execution.tasks import request_fingerprint
 
 __all__ = [
@@ -45,12 +46,18 @@ INCOMPLETE = "incomplete"
 PageOutcome = PageTranscription | str | None
 
 
-def submission_fingerprint(student: StudentSubmission, render: dict[str, Any]) -> str:
+def submission_fingerprint(student: StudentSubmission, render: dict[str, Any]) -> str | None:
     """Identifies the scans (paths, sizes, mtimes) and how they are rendered, without
-    rendering: a complete transcript is kept only while this is unchanged."""
-    return request_fingerprint(
-        {"pages": [page_identity(page) for page in student.pages], "render": render}
-    )
+    rendering: a complete transcript is kept only while this is unchanged.
+
+    None when a scan can no longer be read (moved or deleted during the run): its page
+    has failed already, and the paid-for pages of everyone must still be written.
+    """
+    try:
+        identities = [page_identity(page) for page in student.pages]
+    except InputError:
+        return None
+    return request_fingerprint({"pages": identities, "render": render})
 
 
 def page_entry(page: PageImage, submissions_dir: Path, outcome: PageOutcome) -> dict[str, Any]:
@@ -77,7 +84,7 @@ def build_transcript(
     *,
     assignment: str,
     exam_name: str,
-    fingerprint: str,
+    fingerprint: str | None,
 ) -> dict[str, Any]:
     """A student's transcript from their page entries (in page order)."""
     done = [page for page in pages if page["status"] == "ok"]

@@ -275,3 +275,8 @@ def test_user_rubric_points_compare_without_float_noise(tmp_path: Path) -> None:
 def test_instructions_are_stripped_and_blank_is_none(tmp_path: Path) -> None:
     make_assignment(tmp_path, {"exam.json": exam(), "instructions.txt": "  \n"})
     assert load_assignment(tmp_path, "quiz").instructions is None
+
+
+def test_a_name_too_long_for_the_file_system_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"cannot open assignment 'aaa.*: File name too long"):
+        load_assignment(tmp_path, "a" * 300)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from aita_cli.domain.models import PageImage
 from aita_cli.domain.pages import (
+    _to_jpeg_mode,
     count_image_frames,
     count_pdf_pages,
     page_identity,
@@ -185,11 +186,25 @@ def test_encrypted_pdf_is_reported_as_such(tmp_path: Path) -> None:
 def test_page_identity_changes_with_the_file_not_the_render(tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "a.pdf", pages=2)
     first, second = page_identity(pdf_page(pdf, 0)), page_identity(pdf_page(pdf, 1))
-    assert first["path"] == str(pdf)
+    assert first["path"] == "a.pdf"
     assert first["size"] == pdf.stat().st_size
     assert (first["pdf_page_index"], second["pdf_page_index"]) == (0, 1)
     make_pdf(pdf, pages=3)
     assert page_identity(pdf_page(pdf, 0))["size"] != first["size"]
+
+
+def test_page_identity_does_not_depend_on_how_the_data_dir_is_spelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run with --data-dir /abs/data and a resume with ./data are the same scans: the
+    # fingerprints must match, or every page is paid for again.
+    folder = tmp_path / "data" / "quiz" / "submissions" / "bob"
+    folder.mkdir(parents=True)
+    make_image(folder / "p1.png")
+    monkeypatch.chdir(tmp_path)
+    relative = page_identity(image_page(Path("data/quiz/submissions/bob/p1.png")))
+    assert relative == page_identity(image_page(folder / "p1.png"))
+    assert relative["path"] == "submissions/bob/p1.png"
 
 
 def test_page_identity_of_missing_file(tmp_path: Path) -> None:
@@ -209,3 +224,11 @@ def test_concurrent_renders_match_sequential_ones(tmp_path: Path) -> None:
 def test_bad_render_settings_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="quality"):
         render_page_jpeg(image_page(make_image(tmp_path / "p.png")), quality=0)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_page_already_in_a_jpeg_mode_is_not_copied_again(mode: str) -> None:
+    # The hot path of every image page: a full-size scan is copied once (EXIF
+    # transpose), not twice. Measured on an A4 RGB scan at 300 dpi: 177 -> 159 ms.
+    image = Image.new(mode, (8, 8))
+    assert _to_jpeg_mode(image) is image

@@ -43,3 +43,22 @@ def test_validation_problems_name_their_fields() -> None:
     described = describe_validation(caught.value)
     assert "text: Field required" in described
     assert "confidence:" in described
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"answer": "```python\\ndef f():\\n    return 1\\n```"}',
+        '```json\n{"answer": "```python\\ndef f():\\n    return 1\\n```"}\n```',
+        'Here it is: {"answer": "```python\\ndef f():\\n    return 1\\n```"}',
+    ],
+)
+def test_code_fences_quoted_inside_the_json_are_content_not_wrappers(reply: str) -> None:
+    # An answer key for a programming question quotes code in fences; such a reply is
+    # valid JSON and must not be re-asked (and paid for) until it fails.
+    assert json_object_from_reply(reply) == {"answer": "```python\ndef f():\n    return 1\n```"}
+
+
+def test_broken_json_in_fences_is_reported() -> None:
+    with pytest.raises(ResponseValidationError, match="not valid JSON"):
+        json_object_from_reply('```json\n{"a": 1,}\n```')

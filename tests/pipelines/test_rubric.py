@@ -182,6 +182,22 @@ def test_complete_results_are_kept_without_force(exam: Path) -> None:
     assert len(client.calls) == 2 * first_calls
 
 
+def test_resume_keeps_complete_results_even_without_their_journal(
+    exam: Path, tmp_path: Path
+) -> None:
+    # Nothing is missing or failed, so --resume has nothing to run: it must not pay for
+    # every question again because the journal is gone (or was never written).
+    client = ScriptedLLMClient(_synthesized)
+    _run(client)
+    first_calls = len(client.calls)
+    for journal in (tmp_path / "checkpoints").iterdir():
+        journal.unlink()
+    resumed = _run(client, resume=True)
+    assert resumed.kept_existing
+    assert resumed.exit_code == 0
+    assert len(client.calls) == first_calls
+
+
 def test_results_for_a_changed_exam_are_not_complete(exam: Path) -> None:
     client = ScriptedLLMClient(_synthesized)
     _run(client)

@@ -12,6 +12,7 @@ from aita_cli.pipelines.transcripts import (
     build_index,
     build_transcript,
     page_entry,
+    submission_fingerprint,
     summarise_transcript,
 )
 
@@ -111,3 +112,27 @@ def test_markdown_shows_answers_pages_failures_and_the_ocr_mark() -> None:
     assert "offline by OCR" in markdown
     assert "**Failed:** timed out" in markdown
     assert "## Failures" in markdown
+
+
+def test_a_scan_gone_during_the_run_does_not_stop_the_transcripts_being_written(
+    tmp_path: Path,
+) -> None:
+    # Its page has failed already; every other page was paid for and must be written,
+    # so the fingerprint is None (never kept as complete) instead of an error.
+    scan = tmp_path / "submissions" / "Al.png"
+    scan.parent.mkdir()
+    scan.write_bytes(b"not read here")
+    page = PageImage(student="Al", page_number=1, source_path=scan, source_kind="image")
+    student = StudentSubmission("Al", "Al", [page], [])
+    render = {"dpi": 150, "max_side": 2000}
+    assert isinstance(submission_fingerprint(student, render), str)
+    scan.unlink()
+    assert submission_fingerprint(student, render) is None
+    transcript = build_transcript(
+        student,
+        [page_entry(page, scan.parent, "cannot read the file")],
+        assignment="quiz",
+        exam_name="Quiz",
+        fingerprint=None,
+    )
+    assert transcript["status"] == "failed"

@@ -14,7 +14,7 @@ from aita_cli.cli.app import app
 from aita_cli.cli.options import RunOptions
 from aita_cli.llm.simulator import RunningSimulator, SimulatorConfig, start_simulator
 from aita_cli.pipelines.transcribe import run_transcribe
-from tests.pipelines.transcribe_support import add_students, env_for, make_assignment
+from tests.pipelines.transcribe_support import add_students, env_for, make_assignment, make_pdf
 
 runner = CliRunner()
 
@@ -132,6 +132,7 @@ def test_complete_transcripts_are_kept_unless_forced(
     kept = _run(simulator, data_dir)
     assert kept.exit_code == 0
     assert "kept 1 complete transcript" in kept.output
+    assert "for 0 student(s)" not in kept.output  # only the index was written
     assert simulator.stats()["requests"] == 2
     forced = _run(simulator, data_dir, "--force")
     assert forced.exit_code == 0
@@ -165,6 +166,23 @@ def test_dry_run_calls_no_model_and_writes_nothing(
     assert "4 page(s)" in result.output
     assert "for images" in result.output
     assert "cost unknown (no price known for sim" in result.output
+
+
+def test_a_dry_run_shows_two_students_of_one_name_as_two_rows(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_assignment(data_dir)
+    add_students(root, ["alice"], pages=1)  # submissions/alice.pdf
+    make_pdf(root / "submissions" / "alice" / "scan.pdf", [["1. a"], ["2a. b"], ["10. c"]])
+    for name, value in env_for(data_dir, data_dir.parent / "checkpoints").items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    outcome = run_transcribe(RunOptions(assignment="quiz", dry_run=True, provider="offline"))
+    assert outcome.plan is not None
+    assert outcome.plan.pages_per_student == {"alice (alice)": 1, "alice (alice-2)": 3}
+    assert outcome.plan.pages == 4
 
 
 def test_a_budget_stop_writes_what_is_done_and_says_how_to_resume(
