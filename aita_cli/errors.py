@@ -26,6 +26,10 @@
             ├── PaymentRequiredError   402: out of credits
             └── BadRequestError        400, 404 and other 4xx: the request itself is wrong
 
+Errors whose class sets `stops_batch` (a rejected key, no credits, missing OCR) would hit
+every remaining task alike, so the executor stops the batch at the first one instead of
+sending the rest to fail; what did not run stays resumable.
+
 Foreign exceptions (httpx, pydantic, OS errors) are translated once, where they enter
 aita, with ``raise ... from exc``. Messages never contain an API key.
 """
@@ -71,6 +75,8 @@ class AitaError(Exception):
     """Root of every error aita raises on purpose."""
 
     exit_code: ClassVar[int] = EXIT_USAGE
+    #: every other task would fail the same way: the executor stops the batch
+    stops_batch: ClassVar[bool] = False
 
 
 class ConfigError(AitaError):
@@ -79,6 +85,8 @@ class ConfigError(AitaError):
 
 class OCRUnavailableError(ConfigError):
     """Offline transcription needs the `ocr` extra (rapidocr + onnxruntime)."""
+
+    stops_batch: ClassVar[bool] = True
 
 
 class InputError(AitaError):
@@ -179,9 +187,13 @@ class FatalLLMError(LLMError):
 class AuthenticationError(FatalLLMError):
     """The API key was missing or rejected (401, 403)."""
 
+    stops_batch: ClassVar[bool] = True
+
 
 class PaymentRequiredError(FatalLLMError):
     """The account is out of credits (402)."""
+
+    stops_batch: ClassVar[bool] = True
 
 
 class BadRequestError(FatalLLMError):

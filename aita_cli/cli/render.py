@@ -120,6 +120,10 @@ def print_next_step(
         console.print("[yellow]interrupted:[/] finished tasks are saved in the checkpoint.")
     elif stopped == "budget":
         console.print("[yellow]cost budget reached:[/] the tasks not started can be resumed.")
+    elif stopped == "fatal":
+        console.print(
+            "[red]stopped:[/] the tasks left would all fail the same way; fix it, then resume."
+        )
     if not_started:
         shown = ", ".join(not_started[:MAX_LISTED])
         more = len(not_started) - MAX_LISTED

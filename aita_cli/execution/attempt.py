@@ -79,6 +79,7 @@ class BatchContext:
     journal: BatchJournal | None
     _wait_lock: threading.Lock = field(default_factory=threading.Lock)
     rate_limit_wait_s: float = 0.0
+    fatal_error: Exception | None = None  # the first error that stops the whole batch
 
     def budget_reached(self) -> bool:
         return self.ledger.reached(self.max_cost)
@@ -90,6 +91,13 @@ class BatchContext:
             job.usage = job.usage + usage
         job.cost += cost
         job.cost_is_estimate = job.cost_is_estimate or (estimate and cost > 0)
+
+    def halt(self, error: Exception) -> None:
+        """Stop the batch: `error` would repeat for every task still to run."""
+        with self._wait_lock:
+            if self.fatal_error is None:
+                self.fatal_error = error
+        self.stop.set()
 
     def add_wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -157,6 +165,8 @@ def _should_retry(ctx: BatchContext, job: Job, error: Exception) -> bool:
 
 def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
     if not _should_retry(ctx, job, error):
+        if getattr(error, "stops_batch", False):
+            ctx.halt(error)
         return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
     job.retries += 1
     if isinstance(error, ResponseValidationError):

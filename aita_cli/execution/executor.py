@@ -256,6 +256,11 @@ class ParallelLLMExecutor:
             elapsed=max(self._clock() - started, 0.0),
         )
         notices = list(opened.notices)
+        if ctx.fatal_error is not None:
+            notices.append(
+                f"stopped at: {ctx.fatal_error} (every task left would fail the same way; "
+                "fix it, then resume)"
+            )
         if scheduler.fingerprint_changed:
             notices.append(
                 f"{scheduler.fingerprint_changed} recorded task(s) changed since the "

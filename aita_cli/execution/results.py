@@ -16,7 +16,7 @@ from aita_cli.usage import Usage
 
 __all__ = ["BatchExecutionResult", "ExecutionMetrics", "StopReason", "TaskResult"]
 
-StopReason = Literal["interrupted", "budget"]
+StopReason = Literal["interrupted", "budget", "fatal"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -362,6 +362,8 @@ class BatchScheduler:
 
     def stop_reason(self) -> StopReason | None:
         """Why tasks were left unfinished, if they were."""
+        if self._ctx.fatal_error is not None:
+            return "fatal"
         if self._interrupt_requested or self._ctx.stop.is_set():
             return "interrupted"
         if self._ctx.budget_reached():

@@ -15,7 +15,11 @@ from aita_cli.execution.tasks import LLMTask
 
 __all__ = ["complete_results"]
 
-_WHY = {"interrupted": "the run was interrupted", "budget": "the cost budget was reached"}
+_WHY = {
+    "interrupted": "the run was interrupted",
+    "budget": "the cost budget was reached",
+    "fatal": "the run stopped at an error every task would hit",
+}
 
 
 def complete_results(

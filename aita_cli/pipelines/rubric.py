@@ -327,6 +327,8 @@ def _not_started_error(stopped: str | None) -> str:
         return "not started: the cost budget was reached"
     if stopped == "interrupted":
         return "not started: the run was interrupted"
+    if stopped == "fatal":
+        return "not started: the run stopped at an error every task would hit"
     return "not started"
 
 

@@ -21,6 +21,7 @@ from aita_cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TASKS_FAILED,
+    EXIT_USAGE,
     ConfigError,
 )
 from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
@@ -163,6 +164,8 @@ def exit_code_for(result: BatchExecutionResult) -> int:
         return EXIT_INTERRUPTED
     if result.stopped == "budget":
         return EXIT_BUDGET
+    if result.stopped == "fatal":
+        return EXIT_USAGE  # a rejected key, no credits, no OCR: configuration to fix
     if result.failed_results:
         return EXIT_TASKS_FAILED
     return EXIT_OK

@@ -274,3 +274,26 @@ def test_an_infinite_rate_limit_runs_unlimited() -> None:
     with make_executor(client, rate_limit=float("inf"), max_workers=3) as executor:
         result = executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
     assert all(item.success for item in result.task_results)
+
+
+def test_a_rejected_key_stops_the_batch_instead_of_failing_every_task() -> None:
+    # 401 would repeat for all 20 tasks: the first one fails, the rest are left for a
+    # resume once the key is fixed, and the result says why.
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", AuthenticationError("AITA_API_KEY was rejected (401)", status_code=401))
+    with make_executor(client, max_workers=1) as executor:
+        result = executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(20)])
+    assert result.stopped == "fatal"
+    assert client.call_count == 1
+    assert [item.task_id for item in result.failed_results] == ["t0"]
+    assert len(result.not_started) == 19
+    assert any("AITA_API_KEY was rejected" in notice for notice in result.notices)
+
+
+def test_an_ordinary_fatal_error_fails_only_its_task() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", BadRequestError("bad request", status_code=400))
+    with make_executor(client, max_workers=1) as executor:
+        result = executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
+    assert result.stopped is None
+    assert len(result.successful_results) == 4
