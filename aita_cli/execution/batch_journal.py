@@ -149,11 +149,17 @@ def open_batch_journal(
         except BaseException:
             journal.close()
             raise
-        reusable = state.successes
+        earlier = _earlier_successes(manager, name, latest)
+        reusable = {**earlier, **state.successes}
         notice = (
-            f"resuming checkpoint {latest.name}: {len(reusable)} finished "
+            f"resuming checkpoint {latest.name}: {len(state.successes)} finished "
             f"task(s) recorded, {len(state.failures)} failed task(s) will run again"
         )
+        if len(reusable) > len(state.successes):
+            notice += (
+                f"; {len(reusable) - len(state.successes)} more finished in earlier "
+                "checkpoints are reused too"
+            )
         return OpenedJournal(BatchJournal(journal), reusable, [notice])
     notices: list[str] = []
     if resume:
@@ -166,6 +172,26 @@ def open_batch_journal(
         notices.append(f"an unfinished checkpoint {latest.name} exists; resume it with --resume")
     journal = manager.create(name, header, fsync_interval=fsync_interval)
     return OpenedJournal(BatchJournal(journal), {}, notices)
+
+
+def _earlier_successes(
+    manager: CheckpointManager, name: str, latest: Path
+) -> dict[str, JournalRecord]:
+    """Successes in older journals of this name, newest last so it wins.
+
+    A run started without --resume after a stop (or on other students) leaves the
+    earlier journal behind; its paid-for work must not be paid again by a later resume.
+    The fingerprint check still decides, task by task, whether a record is reusable.
+    """
+    merged: dict[str, JournalRecord] = {}
+    for path in manager.journals_named(name):
+        if path == latest:
+            continue
+        try:
+            merged.update(manager.load(path).successes)
+        except CheckpointError:
+            continue  # a damaged old journal only loses its own records
+    return merged
 
 
 def _in_use(path: Path) -> bool:

@@ -73,10 +73,15 @@ class CheckpointManager:
     def find_latest_checkpoint(self, name: str) -> Path | None:
         """The newest journal for exactly `name` ("exam_rubric" never matches
         "exam_rubric_v2"), or None."""
+        journals = self.journals_named(name)
+        return journals[-1] if journals else None
+
+    def journals_named(self, name: str) -> list[Path]:
+        """Every journal for exactly `name`, oldest first."""
         candidates = [
             (match["stamp"], path) for path, match in self._journal_files() if match["name"] == name
         ]
-        return max(candidates)[1] if candidates else None
+        return [path for _, path in sorted(candidates)]
 
     def load(self, path: Path) -> JournalState:
         """Read a whole journal. A torn last line is ignored; a bad header or a bad line

@@ -81,6 +81,19 @@ def journal_lines_safe(path: Path) -> list[dict[str, object]]:
     return [{"task_id": task_id} for task_id in state.records]
 
 
+def test_resume_reuses_successes_from_earlier_journals_too(tmp_path: Path) -> None:
+    # Alice's pages, then (without --resume) Bob's, then a resume of everything: the
+    # newest journal holds only Bob's work, but Alice's was paid for as well.
+    run(tmp_path, number_tasks(2, prefix="alice"), ScriptedLLMClient(lambda m, p: "1"))
+    run(tmp_path, number_tasks(2, prefix="bob"), ScriptedLLMClient(lambda m, p: "1"))
+    again = ScriptedLLMClient(lambda m, p: "1")
+    everyone = number_tasks(2, prefix="alice") + number_tasks(2, prefix="bob")
+    result = run(tmp_path, everyone, again, resume=True)
+    assert again.calls == []
+    assert result.success_rate == 100.0
+    assert any("2 more finished in earlier checkpoints" in notice for notice in result.notices)
+
+
 def test_failed_tasks_run_again_on_resume(tmp_path: Path) -> None:
     client = ScriptedLLMClient(lambda m, p: "1")
     client.script("t2", BadRequestError("rejected", status_code=400))
