@@ -21,7 +21,7 @@ import heapq
 import itertools
 import queue
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aita_cli.errors import DependencyFailedError
@@ -378,10 +378,8 @@ class BatchScheduler:
         )
 
     def _unfinished_jobs(self) -> Iterator[Job]:
-        jobs: Iterable[Job] = itertools.chain(
-            self._stopped_jobs, self._running, self._ready, (j for _, _, j in self._delayed)
-        )
-        return iter(jobs)
+        delayed = (job for _, _, job in self._delayed)
+        return itertools.chain(self._stopped_jobs, self._running, self._ready, delayed)
 
     @property
     def still_running(self) -> int:
