@@ -99,6 +99,7 @@ class ParallelLLMExecutor:
         self._pool = WorkerPool(max_workers)
         self._stop = threading.Event()
         self._batch_lock = threading.Lock()
+        self._batch_thread: int | None = None  # the thread running a batch, if any
         self._abandoned = False
         self._closed = False
 
@@ -149,13 +150,20 @@ class ParallelLLMExecutor:
         """
         if self._closed:
             raise RuntimeError("this executor is closed")
+        if self._batch_thread == threading.get_ident():
+            # Waiting for our own lock would hang for ever.
+            raise RuntimeError("execute_batch cannot be called from inside a running batch")
         task_list = list(tasks)
         graph = TaskGraph.build(task_list)
         with self._batch_lock:
-            self._stop = threading.Event()  # per batch: late workers keep their own
-            opened = self._open_journal(checkpoint_name, resume_from_checkpoint, len(task_list))
-            label = description or checkpoint_name or "tasks"
-            return self._run(task_list, graph, opened, on_task_complete, label)
+            self._batch_thread = threading.get_ident()
+            try:
+                self._stop = threading.Event()  # per batch: late workers keep their own
+                opened = self._open_journal(checkpoint_name, resume_from_checkpoint, len(task_list))
+                label = description or checkpoint_name or "tasks"
+                return self._run(task_list, graph, opened, on_task_complete, label)
+            finally:
+                self._batch_thread = None
 
     def _open_journal(self, name: str | None, resume: bool, total: int) -> OpenedJournal:
         if not (self.enable_checkpointing and name):

@@ -227,12 +227,22 @@ def _made_offline(transcript: dict[str, Any]) -> bool:
     )
 
 
+# What a transcript on disk must hold to be kept or indexed; anything less (a file edited
+# by hand, another tool's JSON) counts as absent rather than crashing the index.
+_TRANSCRIPT_KEYS = frozenset({"output_name", "student", "status"})
+
+
 def _read_transcript(path: Path) -> dict[str, Any] | None:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
-    return data if isinstance(data, dict) and "output_name" in data else None
+    if not isinstance(data, dict) or not _TRANSCRIPT_KEYS.issubset(data):
+        return None
+    pages = data.get("pages", [])
+    if not isinstance(pages, list) or not all(isinstance(page, dict) for page in pages):
+        return None
+    return data
 
 
 def _plan(

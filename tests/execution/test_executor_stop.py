@@ -13,6 +13,7 @@ from aita_cli.config import Settings
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.results import TaskResult
+from aita_cli.execution.tasks import SimpleLLMTask
 from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
 from tests.execution._executor_support import RecordingReporter, make_executor, number_tasks
 
@@ -179,3 +180,21 @@ def test_a_failing_callback_still_ends_the_progress_display(tmp_path: Path) -> N
             number_tasks(3), checkpoint_name=NAME, on_task_complete=broken_callback
         )
     assert len(reporter.finished) == 1
+
+
+def test_a_batch_started_from_a_completion_callback_is_refused_not_hung() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    refusals: list[str] = []
+    with make_executor(client) as executor:
+
+        def nested(_: TaskResult) -> None:
+            try:
+                executor.execute_batch([SimpleLLMTask("inner", "inner", int)])
+            except RuntimeError as exc:
+                refusals.append(str(exc))
+
+        result = executor.execute_batch(
+            [SimpleLLMTask("outer", "outer", int)], on_task_complete=nested
+        )
+    assert result.success_rate == 100.0
+    assert refusals == ["execute_batch cannot be called from inside a running batch"]

@@ -123,6 +123,20 @@ def test_student_filter_runs_only_that_student(simulator: RunningSimulator, data
     assert "zed" in unknown.output
 
 
+def test_a_hand_damaged_transcript_on_disk_counts_as_absent(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    root = make_assignment(data_dir)
+    add_students(root, ["alice", "bob"], pages=1)
+    folder = root / "results" / "transcripts"
+    folder.mkdir(parents=True)
+    (folder / "alice.json").write_text('{"output_name": "alice"}', encoding="utf-8")
+    result = _run(simulator, data_dir, "--student", "bob")
+    assert result.exit_code == 0, result.output
+    rows = {row["output_name"]: row["status"] for row in _index(data_dir)["students"]}
+    assert rows == {"alice": "not_transcribed", "bob": "complete"}
+
+
 def test_complete_transcripts_are_kept_unless_forced(
     simulator: RunningSimulator, data_dir: Path
 ) -> None:
