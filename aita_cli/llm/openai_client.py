@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 
 from aita_cli.errors import BadRequestError, ConfigError, LLMTimeoutError, MalformedResponseError
 from aita_cli.llm.base import JsonSchemaSpec, LLMResponse, Message
+from aita_cli.llm.connection_pool import PooledConnections
 from aita_cli.llm.openai_errors import (
     error_for_status,
     error_for_transport,
@@ -180,19 +180,11 @@ class OpenAICompatibleClient:
         # Set once an endpoint refuses response_format json_schema; from then on we ask
         # for JSON in words straight away instead of paying a failed round trip per call.
         self._schema_refused = False
-        # At most one request per pooled connection is handed to httpx: when requests
-        # queue inside httpcore's sync pool (1.0.9), another thread may close a connection
-        # already assigned to a queued request (encode/httpcore#1110), failing it with
-        # "Bad file descriptor" or a hang. Waiting here instead keeps the pool race-free.
-        self._slots = threading.BoundedSemaphore(max_connections)
-        self._http = httpx.Client(
+        self._connections = PooledConnections(
+            max_connections=max_connections,
             headers=self._headers(extra_headers),
             timeout=httpx.Timeout(_no_limit(read_timeout), connect=_no_limit(connect_timeout)),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
             transport=transport,
-            follow_redirects=False,
         )
 
     def _headers(self, extra_headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -250,7 +242,7 @@ class OpenAICompatibleClient:
 
     def close(self) -> None:
         """Close pooled connections; safe to call twice."""
-        self._http.close()
+        self._connections.close()
 
     def __enter__(self) -> OpenAICompatibleClient:
         return self
@@ -303,10 +295,12 @@ class OpenAICompatibleClient:
             content = orjson.dumps(body)
         except orjson.JSONEncodeError as exc:
             raise BadRequestError(f"the request cannot be sent as JSON: {exc}") from exc
-        if not self._slots.acquire(timeout=_no_limit(self._read_timeout)):
-            raise LLMTimeoutError(f"no free connection to {self._endpoint} in time")
         try:
-            response = self._http.post(self._chat_url, content=content)
+            response = self._connections.post(
+                self._chat_url, content, wait=_no_limit(self._read_timeout)
+            )
+        except TimeoutError:
+            raise LLMTimeoutError(f"no free connection to {self._endpoint} in time") from None
         except httpx.LocalProtocolError:
             # Not chained: httpx's message quotes the offending header, the key included.
             raise BadRequestError(
@@ -317,8 +311,6 @@ class OpenAICompatibleClient:
             raise error_for_transport(
                 exc, endpoint=self._endpoint, read_timeout=self._read_timeout
             ) from exc
-        finally:
-            self._slots.release()
         # The closed stream still points back at its response: a reference cycle that
         # keeps the request body (a whole page image) alive until the cycle collector
         # runs, so dozens pile up. A plain byte stream breaks the cycle.
