@@ -89,8 +89,8 @@ def _environment(url: str, work: Path) -> None:
 
 def _run_workload(workload: str, data_dir: Path, workers: int) -> tuple[int, float, float]:
     """Run one workload once; returns (tasks, batch seconds, total seconds)."""
-    from aita_cli.cli.options import RunOptions
     from aita_cli.pipelines.rubric import run_generate_rubric
+    from aita_cli.pipelines.runner import RunOptions
     from aita_cli.pipelines.transcribe import run_transcribe
 
     options = RunOptions(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from aita_cli.pipelines.runner import RunOptions
 
 __all__ = [
     "AssignmentOpt",
@@ -57,31 +58,3 @@ ProviderOpt = Annotated[
     typer.Option("--provider", help="auto | openrouter | openai | offline \\[env: AITA_PROVIDER]."),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id \\[env: AITA_MODEL].")]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """The shared options of one run, as given on the command line."""
-
-    assignment: str
-    data_dir: Path | None = None
-    resume: bool = False
-    force: bool = False
-    dry_run: bool = False
-    workers: int | None = None
-    rate_limit: float | None = None
-    max_cost: float | None = None
-    provider: str | None = None
-    model: str | None = None
-
-    def settings_overrides(self) -> dict[str, Any]:
-        """Flags that override the environment (None = not given)."""
-        return {
-            "data_dir": self.data_dir,
-            "max_workers": self.workers,
-            "rate_limit_rps": self.rate_limit,
-            # 0 is not "no budget": it reaches Settings and is refused there, one line.
-            "max_cost": self.max_cost,
-            "provider": self.provider,
-            "model": self.model,
-        }

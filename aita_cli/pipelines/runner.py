@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from aita_cli.config import Settings, load_settings
 from aita_cli.domain.assignment import Assignment, load_assignment
@@ -51,34 +51,35 @@ __all__ = [
 _CHARS_PER_TOKEN = 4
 
 
-class RunOptions(Protocol):
-    """The shared options of one run. `aita_cli.cli.options.RunOptions` is the concrete
-    class; pipelines depend on this shape only, because nothing below the CLI imports it."""
+@dataclass(frozen=True)
+class RunOptions:
+    """The shared options of one run, as given on the command line (None = not given).
 
-    @property
-    def assignment(self) -> str: ...
-    @property
-    def data_dir(self) -> Path | None: ...
-    @property
-    def resume(self) -> bool: ...
-    @property
-    def force(self) -> bool: ...
-    @property
-    def dry_run(self) -> bool: ...
-    @property
-    def workers(self) -> int | None: ...
-    @property
-    def rate_limit(self) -> float | None: ...
-    @property
-    def max_cost(self) -> float | None: ...
-    @property
-    def provider(self) -> str | None: ...
-    @property
-    def model(self) -> str | None: ...
+    The CLI builds it from flags; benchmarks and embedding programs build it directly.
+    """
+
+    assignment: str
+    data_dir: Path | None = None
+    resume: bool = False
+    force: bool = False
+    dry_run: bool = False
+    workers: int | None = None
+    rate_limit: float | None = None
+    max_cost: float | None = None
+    provider: str | None = None
+    model: str | None = None
 
     def settings_overrides(self) -> dict[str, Any]:
         """Flags that override the environment (None = not given)."""
-        ...
+        return {
+            "data_dir": self.data_dir,
+            "max_workers": self.workers,
+            "rate_limit_rps": self.rate_limit,
+            # 0 is not "no budget": it reaches Settings and is refused there, one line.
+            "max_cost": self.max_cost,
+            "provider": self.provider,
+            "model": self.model,
+        }
 
 
 @dataclass
