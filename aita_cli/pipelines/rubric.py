@@ -305,45 +305,34 @@ def _failures(
 
 def assemble_results(assignment: Assignment, result: BatchExecutionResult) -> list[QuestionResult]:
     """Each question's answer key and rubric (or why they are missing), in exam order."""
+    # Tasks a stop left unfinished carry the executor's own reason ("not finished: the
+    # cost budget was reached"), so they are reported like any other failure.
     by_id = {item.task_id: item for item in result.task_results}
-    for task_id in result.not_started:
-        by_id.pop(task_id, None)
-    missing = _not_started_error(result.stopped)
     assembled: list[QuestionResult] = []
     for question in assignment.exam.questions:
         question_id = question.question_id
         key_item = by_id.get(answer_key_task_id(question_id))
-        key, key_error = _answer_key_of(key_item, missing)
+        key, key_error = _answer_key_of(key_item)
         rubric: Rubric | None = assignment.user_rubrics.get(question_id)
         rubric_error = None
         if rubric is None:
-            rubric, rubric_error = _rubric_of(by_id.get(rubric_task_id(question_id)), missing)
+            rubric, rubric_error = _rubric_of(by_id.get(rubric_task_id(question_id)))
         assembled.append(QuestionResult(question, key, key_error, rubric, rubric_error))
     return assembled
 
 
-def _not_started_error(stopped: str | None) -> str:
-    if stopped == "budget":
-        return "not started: the cost budget was reached"
-    if stopped == "interrupted":
-        return "not started: the run was interrupted"
-    if stopped == "fatal":
-        return "not started: the run stopped at an error every task would hit"
-    return "not started"
-
-
-def _answer_key_of(item: TaskResult | None, missing: str) -> tuple[AnswerKey | None, str | None]:
+def _answer_key_of(item: TaskResult | None) -> tuple[AnswerKey | None, str | None]:
     if item is None:
-        return None, missing
+        return None, "not run"
     if not item.success:
         return None, item.error or "failed"
     value = item.result
     return (value if isinstance(value, AnswerKey) else AnswerKey.model_validate(value)), None
 
 
-def _rubric_of(item: TaskResult | None, missing: str) -> tuple[Rubric | None, str | None]:
+def _rubric_of(item: TaskResult | None) -> tuple[Rubric | None, str | None]:
     if item is None:
-        return None, missing
+        return None, "not run"
     if not item.success:
         return None, item.error or "failed"
     value = item.result
