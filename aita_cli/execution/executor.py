@@ -97,6 +97,7 @@ class ParallelLLMExecutor:
         self._clock = clock
         self._sleep = sleep
         self._pool = WorkerPool(max_workers)
+        self._pool.start()  # before any batch: its first requests should leave together
         self._stop = threading.Event()
         self._batch_lock = threading.Lock()
         self._batch_thread: int | None = None  # the thread running a batch, if any

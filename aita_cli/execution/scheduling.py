@@ -8,6 +8,8 @@ tasks ever happens while the batch runs.
 - A task is *ready* once its dependencies succeeded (it gets their results first);
   ready tasks start in the order given, at most `max_workers` requests at a time, and
   consecutive compatible `BatchableLLMTask`s share one request.
+- Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
+  its next job at once, not after a wake-up of this thread (on every task's path).
 - A retry waits in a heap ordered by due time, not in a sleeping worker.
 - A failed task fails its dependents at once ("dependency X failed").
 - On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
@@ -66,6 +68,7 @@ class BatchScheduler:
         self._graph = graph
         self._pool = pool
         self._max_workers = max_workers
+        self._max_submitted = 2 * max_workers  # running plus queued ahead of the workers
         self._max_batch_size = max_batch_size
         self._reporter = reporter
         self._description = description
@@ -84,10 +87,8 @@ class BatchScheduler:
         self._running: set[Job] = set()
         self._stopped_jobs: list[Job] = []
         self._just_finished: deque[int] = deque()
-        self._in_flight_tasks = 0
         self._done = self._failed = self._retries = self._resumed = 0
-        self._interrupt_requested = False
-        self._hurry = False
+        self._interrupt_requested = self._hurry = False
         self.fingerprint_changed = 0
 
     # -- the main loop -------------------------------------------------------------
@@ -140,20 +141,21 @@ class BatchScheduler:
             self._ready.appendleft(heapq.heappop(self._delayed)[2])
 
     def _start_ready_jobs(self) -> None:
-        while self._ready and len(self._running) < self._max_workers:
+        while self._ready and len(self._running) < self._max_submitted:
             if self._ctx.budget_reached():
                 return
             job = self._next_job()
+            job.started = False  # counted as in flight once a worker takes it
             self._running.add(job)
-            self._in_flight_tasks += len(job.members)
             self._pool.submit(functools.partial(self._work, job))
 
     def _work(self, job: Job) -> None:
+        job.started = True
         self._outcomes.put(run_attempt(self._ctx, job))
 
     def _wait_for_outcomes(self) -> None:
         timeout = _POLL_S
-        if self._delayed and len(self._running) < self._max_workers:
+        if self._delayed and len(self._running) < self._max_submitted:
             timeout = min(timeout, max(self._delayed[0][0] - self._ctx.clock(), 0.0))
         try:
             outcome = self._outcomes.get(timeout=timeout) if timeout > 0 else None
@@ -204,7 +206,6 @@ class BatchScheduler:
     def _handle(self, outcome: Outcome) -> None:
         job = outcome.job
         self._running.discard(job)
-        self._in_flight_tasks -= len(job.members)
         for due, retry in outcome.retry_at:
             heapq.heappush(self._delayed, (due, next(self._sequence), retry))
             self._retries += 1
@@ -238,10 +239,8 @@ class BatchScheduler:
         failed_id = self._ctx.tasks[position].task_id
         for dependent in self._graph.dependents[position]:
             if self._ctx.results[dependent] is None:
-                error = DependencyFailedError(failed_id)
-                self._publish(
-                    dependent, TaskResult(self._task_id(dependent), False, error=str(error))
-                )
+                error = str(DependencyFailedError(failed_id))
+                self._publish(dependent, TaskResult(self._task_id(dependent), False, error=error))
 
     def _publish(self, position: int, result: TaskResult) -> None:
         """Record a task finished here (not by a worker) and journal it."""
@@ -346,7 +345,7 @@ class BatchScheduler:
             cost=ledger.spent,
             cost_is_estimate=ledger.cost_is_estimate,
             waiting_for_rate_limit=self._ctx.limiter.waiting(),
-            in_flight=max(self._in_flight_tasks, 0),
+            in_flight=sum(len(job.members) for job in self._running if job.started),
             max_rate=self._max_task_rate(),
             stopping=self._interrupt_requested,
         )
@@ -384,7 +383,7 @@ class BatchScheduler:
     @property
     def still_running(self) -> int:
         """Requests that were still in flight when the run ended (abandoned)."""
-        return len(self._running)
+        return sum(1 for job in self._running if job.started)
 
 
 def _combinable(job: Job) -> bool:

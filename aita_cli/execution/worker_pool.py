@@ -6,7 +6,8 @@ interpreter exits, so after a double Ctrl-C a model call that the executor aband
 Daemon threads let aita exit at once: an abandoned call simply dies with the process,
 and its task was never journaled, so a resumed run runs it again.
 
-The scheduler keeps at most `workers` jobs submitted at a time, so the queue stays short.
+The scheduler keeps at most twice `workers` jobs submitted at a time, so the queue stays
+short and a worker that finishes finds its next job waiting.
 """
 
 from __future__ import annotations
@@ -34,13 +35,21 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._shut_down = False
 
-    def submit(self, work: _Work) -> None:
-        """Run `work()` on a worker thread. `work` must not raise (its errors are lost)."""
+    def start(self) -> None:
+        """Start the threads now rather than on the first `submit`. Idempotent.
+
+        Starting ten threads takes a few milliseconds, during which the first jobs
+        would start one after another instead of together.
+        """
         with self._lock:
             if self._shut_down:
                 raise RuntimeError("this worker pool is shut down")
             if not self._threads:
                 self._start_threads()
+
+    def submit(self, work: _Work) -> None:
+        """Run `work()` on a worker thread. `work` must not raise (its errors are lost)."""
+        self.start()
         self._queue.put(work)
 
     def shutdown(self, wait: bool = True) -> None:

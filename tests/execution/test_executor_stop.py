@@ -6,6 +6,7 @@ import _thread
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,23 +15,27 @@ from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from aita_cli.llm.base import Message
+from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply, first_user_text
 from tests.execution._executor_support import RecordingReporter, make_executor, number_tasks
 
 NAME = "exam1_transcribe"
 
 
 def test_request_stop_starts_nothing_new_and_is_resumable(tmp_path: Path) -> None:
-    client = ScriptedLLMClient(lambda m, p: "1")
+    executors: list[ParallelLLMExecutor] = []
+
+    def stop_during_t1(messages: list[Message], params: dict[str, Any]) -> str:
+        # Stop while t1 is in flight: t2 already waits in the pool's queue, and it must
+        # not be sent.
+        if first_user_text(messages, params) == "t1":
+            executors[0].request_stop()
+        return "1"
+
+    client = ScriptedLLMClient(stop_during_t1)
     with make_executor(client, tmp_path, max_workers=1) as executor:
-
-        def stop_after_two(result: TaskResult) -> None:
-            if result.task_id == "t1":
-                executor.request_stop()
-
-        result = executor.execute_batch(
-            number_tasks(10), checkpoint_name=NAME, on_task_complete=stop_after_two
-        )
+        executors.append(executor)
+        result = executor.execute_batch(number_tasks(10), checkpoint_name=NAME)
     assert result.stopped == "interrupted"
     assert result.not_started == [f"t{i}" for i in range(2, 10)]
     assert result.metrics.completed_tasks == 2
@@ -198,3 +203,14 @@ def test_a_batch_started_from_a_completion_callback_is_refused_not_hung() -> Non
         )
     assert result.success_rate == 100.0
     assert refusals == ["execute_batch cannot be called from inside a running batch"]
+
+
+def test_jobs_queued_ahead_of_the_workers_are_neither_sent_nor_shown_as_running() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1", latency=0.02)
+    reporter = RecordingReporter()
+    with make_executor(client, max_workers=3, progress=reporter) as executor:
+        result = executor.execute_batch(number_tasks(12))
+    assert result.success_rate == 100.0
+    assert client.max_in_flight <= 3  # six jobs are submitted, three workers run them
+    assert max(snapshot.in_flight for snapshot in reporter.snapshots) <= 3
+    assert any(snapshot.in_flight for snapshot in reporter.snapshots)
