@@ -1,4 +1,4 @@
-"""PooledConnections: every connection usable at once, spread over small httpx pools."""
+"""PooledConnections: every connection usable at once, each by one thread at a time."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import httpx
 import orjson
 import pytest
 
-from aita_cli.llm.connection_pool import SHARD_SIZE, PooledConnections
+from aita_cli.llm.connection_pool import PooledConnections
 from aita_cli.llm.simulator import SimulatorConfig, start_simulator
 
 BODY = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hello"}]})
 
 
 def test_all_connections_carry_requests_at_the_same_time() -> None:
-    connections = 2 * SHARD_SIZE + 6  # three pools
+    connections = 70
     with start_simulator(SimulatorConfig(latency=0.3)) as simulator:
         pool = PooledConnections(
             max_connections=connections, headers={}, timeout=httpx.Timeout(10.0)
@@ -51,3 +51,16 @@ def test_no_free_connection_in_time_is_a_timeout() -> None:
             pool.post(url, BODY, wait=0.05)
         holder.join(timeout=10)
         pool.close()
+
+
+def test_a_connection_is_kept_alive_and_reused() -> None:
+    with start_simulator(SimulatorConfig()) as simulator:
+        pool = PooledConnections(max_connections=4, headers={}, timeout=httpx.Timeout(10.0))
+        url = f"{simulator.url}/chat/completions"
+        ports = set()
+        for _ in range(5):
+            response = pool.post(url, BODY, wait=1.0)
+            assert response.status_code == 200
+            ports.add(response.extensions["network_stream"].get_extra_info("client_addr")[1])
+        pool.close()
+    assert len(ports) == 1  # one thread, one warm connection: no new connection per call
