@@ -137,14 +137,19 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         problem = _chat_request_problem(request) if request is not None else "invalid JSON"
         if problem:
             return self._send_json(400, error_body(400, problem))
-        latency = state.latency_seconds()
-        if latency > 0:
-            state.sleep(latency)
+        # The latency runs from the request's arrival, as a provider's does: the reply
+        # is prepared while it runs, so replies that are due together leave together
+        # instead of queueing behind each other's preparation.
+        deadline = state.clock() + state.latency_seconds()
         error = state.injected_error()
         if error is not None:
-            return self._send_json(error, error_body(error, f"simulated upstream error {error}"))
-        reply = chat_completion_body(request, state, state.digest(body))
-        return self._send_json(200, reply)
+            status, payload = error, error_body(error, f"simulated upstream error {error}")
+        else:
+            status, payload = 200, chat_completion_body(request, state, state.digest(body))
+        remaining = deadline - state.clock()
+        if remaining > 0:
+            state.sleep(remaining)
+        return self._send_json(status, payload)
 
     def _send_rate_limited(self, wait: float) -> int:
         rps = self.server.state.config.rps

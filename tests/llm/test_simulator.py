@@ -222,11 +222,20 @@ def test_latency_jitter_stays_in_bounds() -> None:
     assert len(set(samples)) > 1
 
 
-def test_latency_is_applied(client: httpx.Client) -> None:
+def test_latency_is_applied_from_the_arrival_with_the_reply_prepared_within_it(
+    client: httpx.Client,
+) -> None:
+    now = [100.0]
     waits: list[float] = []
-    with start_simulator(SimulatorConfig(latency=1.5), sleep=waits.append) as sim:
+
+    def clock() -> float:
+        now[0] += 0.25  # every reading advances, as if preparing the reply took time
+        return now[0]
+
+    config = SimulatorConfig(latency=1.5)
+    with start_simulator(config, clock=clock, sleep=waits.append) as sim:
         _content(_chat(client, sim, _body(None, "x")))
-    assert waits == [1.5]
+    assert waits == [1.25]  # 1.5 s from the arrival, less the 0.25 s the reply took
 
 
 @pytest.mark.parametrize(
