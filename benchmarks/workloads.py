@@ -35,8 +35,9 @@ def make_rubric_assignment(folder: Path, *, questions: int) -> None:
 
 
 def _page(student: int, page: int) -> Image.Image:
-    # A small grey page with a few lines of text: cheap to encode, like a phone scan
-    # already downscaled, so the benchmark measures the engine, not JPEG encoding.
+    # A small grey page with a few lines of text, like a scan already downscaled: an
+    # upright grey PNG within the size cap is sent as it is, so the benchmark measures
+    # the engine, not image encoding.
     image = Image.new("L", (600, 800), 255)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=22)

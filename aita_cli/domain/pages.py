@@ -1,9 +1,11 @@
-"""Turn one submission page (a PDF page or an image) into a JPEG for a vision model.
+"""Turn one submission page (a PDF page or an image) into an image for a vision model.
 
 A page is rendered only when it is sent, one at a time, so memory stays flat however many
-pages a batch holds. PDFium is not thread-safe, so every call into pypdfium2 - counting
-pages here and in the scan, rendering - holds `PDFIUM_LOCK`; the JPEG encoding that
-follows runs outside it.
+pages a batch holds. A PNG that is already upright, grey or RGB and small enough is sent
+as it is; everything else becomes a JPEG.
+
+PDFium is not thread-safe, so every call into pypdfium2 - counting pages here and in the
+scan, rendering - holds `PDFIUM_LOCK`; the JPEG encoding that follows runs outside it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pypdfium2 as pdfium
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from aita_cli.domain.models import PageImage
 from aita_cli.errors import InputError
@@ -44,6 +46,8 @@ _PDFIUM_REASONS = {
     pdfium.raw.FPDF_ERR_SECURITY: "the PDF uses an unsupported security handler",
 }
 _WHITE = (255, 255, 255)
+# Larger PNGs are re-encoded: a JPEG of a big colour scan is several times smaller.
+_PNG_AS_IS_MAX_BYTES = 1_500_000
 
 
 def source_label(path: Path) -> str:
@@ -123,9 +127,44 @@ def render_page_jpeg(
 def render_page_data_url(
     page: PageImage, *, dpi: int = 150, max_side: int = 2000, quality: int = 85
 ) -> str:
-    """The page as a `data:image/jpeg;base64,...` URL, ready for an image_url message."""
+    """The page as a `data:image/...;base64,` URL, ready for an image_url message: the
+    PNG file itself when `_png_as_is` allows, otherwise the JPEG of `render_page_jpeg`."""
+    png = _png_as_is(page, max_side)
+    if png is not None:
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     jpeg = render_page_jpeg(page, dpi=dpi, max_side=max_side, quality=quality)
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _png_as_is(page: PageImage, max_side: int) -> bytes | None:
+    """The bytes of a PNG page that a model can take as they are, else None.
+
+    That is one frame, grey or RGB, upright (no EXIF rotation), its longest side within
+    `max_side` and the file within `_PNG_AS_IS_MAX_BYTES`. Re-encoding such a page costs
+    more than a millisecond of CPU per page and makes a lossless scan lossy, and for
+    text its JPEG is often the larger file. Any doubt (including a file that fails its
+    checksums) returns None, so the JPEG path reports the problem.
+    """
+    if page.source_kind != "image" or page.image_frame_index:
+        return None
+    try:
+        if page.source_path.stat().st_size > _PNG_AS_IS_MAX_BYTES:
+            return None
+        data = page.source_path.read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            if not (
+                image.format == "PNG"
+                and image.mode in ("L", "RGB")
+                and max(image.size) <= max_side
+                and not getattr(image, "is_animated", False)
+                and image.getexif().get(ExifTags.Base.Orientation, 1) == 1
+            ):
+                return None
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()  # every chunk's CRC: a damaged file is not sent
+    except Exception:  # Pillow raises a zoo of types for bad files
+        return None
+    return data
 
 
 def page_identity(page: PageImage) -> dict[str, object]:

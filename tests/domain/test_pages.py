@@ -1,10 +1,11 @@
-"""Rendering pages to JPEG: PDF pages at a dpi, images upright and RGB, a size cap, and
-clear errors for files that cannot be read."""
+"""Rendering pages to JPEG (small upright PNGs as they are): PDF pages at a dpi, images
+upright and grey or RGB, a size cap, and clear errors for files that cannot be read."""
 
 from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -135,10 +136,49 @@ def test_phone_mpo_jpeg_is_one_page(tmp_path: Path) -> None:
 
 
 def test_data_url_prefix(tmp_path: Path) -> None:
-    path = make_image(tmp_path / "p.png")
+    path = make_image(tmp_path / "p.jpg")
     url = render_page_data_url(image_page(path), quality=50)
     assert url.startswith("data:image/jpeg;base64,")
     decode(base64.b64decode(url.removeprefix("data:image/jpeg;base64,")))
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_an_upright_png_within_the_size_is_sent_as_it_is(tmp_path: Path, mode: str) -> None:
+    path = make_image(tmp_path / "p.png", size=(300, 400), mode=mode)
+    url = render_page_data_url(image_page(path), max_side=400)
+    assert url == "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _rotated_png(path: Path) -> Path:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees to view
+    Image.new("L", (60, 40), 128).save(path, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda path: make_image(path, size=(500, 100)),  # wider than max_side
+        lambda path: make_image(path, mode="RGBA"),  # transparency must land on white
+        lambda path: make_image(path, mode="I;16"),  # 16-bit levels must be scaled
+        _rotated_png,  # must be turned upright
+    ],
+)
+def test_other_pngs_become_jpegs(tmp_path: Path, make: Callable[[Path], Path]) -> None:
+    url = render_page_data_url(image_page(make(tmp_path / "p.png")), max_side=400)
+    assert url.startswith("data:image/jpeg;base64,")
+    image = decode(base64.b64decode(url.removeprefix("data:image/jpeg;base64,")))
+    assert max(image.size) <= 400
+
+
+def test_a_png_with_a_damaged_chunk_is_not_sent(tmp_path: Path) -> None:
+    path = make_image(tmp_path / "p.png", size=(80, 80))
+    data = bytearray(path.read_bytes())
+    data[data.index(b"IDAT") + 6] ^= 0xFF  # the compressed pixels no longer match the CRC
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="unreadable image"):
+        render_page_data_url(image_page(path))
 
 
 @pytest.mark.parametrize(
