@@ -43,7 +43,12 @@ def to_jsonable(value: Any) -> Any:
 
 def request_fingerprint(material: Any) -> str:
     """A stable sha256 of whatever identifies a request (keys sorted)."""
-    encoded = orjson.dumps(to_jsonable(material), option=orjson.OPT_SORT_KEYS)
+    try:
+        # Plain JSON data (the usual case) encodes to the same bytes either way; the
+        # walk through `to_jsonable` is only needed for models and non-string keys.
+        encoded = orjson.dumps(material, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        encoded = orjson.dumps(to_jsonable(material), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(encoded).hexdigest()
 
 
