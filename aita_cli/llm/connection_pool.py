@@ -8,10 +8,11 @@ pool:
 - a request that has to queue inside a shared pool can be handed a connection another
   thread is closing (encode/httpcore#1110: "Bad file descriptor" or a hang); a slot is
   only ever used by one thread at a time, so nothing queues inside httpx;
-- every request and every response close takes the shared pool's lock and walks its
-  connections: 10 threads spent about 0.3 ms per request there, queued behind each
-  other just when their replies landed together, and one pool of 200 connections
-  managed 103 requests/s through the simulator.
+- every request and every response close takes a shared pool's lock and walks its
+  connections, so threads whose replies land together queue behind each other there.
+  Through the simulator at 50 ms latency, 200 threads made 1,460-1,510 requests/s
+  with one connection per client, against 760-790 with pools of 32 connections and
+  336 with one pool of 200.
 
 The slots share one TLS context (building one costs about 20 ms); a client costs about
 0.15 ms to create.
