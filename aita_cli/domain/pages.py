@@ -46,8 +46,11 @@ _PDFIUM_REASONS = {
     pdfium.raw.FPDF_ERR_SECURITY: "the PDF uses an unsupported security handler",
 }
 _WHITE = (255, 255, 255)
-# Larger PNGs are re-encoded: a JPEG of a big colour scan is several times smaller.
+# Only compact PNGs go as they are. A scan of text compresses to a few hundredths of
+# a byte per pixel; a photo or a noisy scan takes a byte or more, and its JPEG (roughly
+# half a byte per pixel) is the smaller upload.
 _PNG_AS_IS_MAX_BYTES = 1_500_000
+_PNG_AS_IS_MAX_BYTES_PER_PIXEL = 0.25
 
 
 def source_label(path: Path) -> str:
@@ -140,8 +143,8 @@ def _png_as_is(page: PageImage, max_side: int) -> bytes | None:
     """The bytes of a PNG page that a model can take as they are, else None.
 
     That is one frame, grey or RGB, upright (no EXIF rotation), its longest side within
-    `max_side` and the file within `_PNG_AS_IS_MAX_BYTES`. Re-encoding such a page costs
-    more than a millisecond of CPU per page and makes a lossless scan lossy, and for
+    `max_side`, and compact (see `_PNG_AS_IS_MAX_BYTES_PER_PIXEL`). Re-encoding such a
+    page costs more than a millisecond of CPU and makes a lossless scan lossy, and for
     text its JPEG is often the larger file. Any doubt (including a file that fails its
     checksums) returns None, so the JPEG path reports the problem.
     """
@@ -152,10 +155,12 @@ def _png_as_is(page: PageImage, max_side: int) -> bytes | None:
             return None
         data = page.source_path.read_bytes()
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
             if not (
                 image.format == "PNG"
                 and image.mode in ("L", "RGB")
-                and max(image.size) <= max_side
+                and max(width, height) <= max_side
+                and len(data) <= _PNG_AS_IS_MAX_BYTES_PER_PIXEL * width * height
                 and not getattr(image, "is_animated", False)
                 and image.getexif().get(ExifTags.Base.Orientation, 1) == 1
             ):

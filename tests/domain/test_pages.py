@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -170,6 +171,14 @@ def test_other_pngs_become_jpegs(tmp_path: Path, make: Callable[[Path], Path]) -
     assert url.startswith("data:image/jpeg;base64,")
     image = decode(base64.b64decode(url.removeprefix("data:image/jpeg;base64,")))
     assert max(image.size) <= 400
+
+
+def test_an_incompressible_png_becomes_a_jpeg(tmp_path: Path) -> None:
+    # Noise (like a photo) takes a byte per pixel as PNG; its JPEG is the smaller upload.
+    path = tmp_path / "noise.png"
+    Image.frombytes("L", (200, 100), random.Random(3).randbytes(200 * 100)).save(path)
+    url = render_page_data_url(image_page(path))
+    assert url.startswith("data:image/jpeg;base64,")
 
 
 def test_a_png_with_a_damaged_chunk_is_not_sent(tmp_path: Path) -> None:
