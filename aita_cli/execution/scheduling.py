@@ -9,7 +9,8 @@ tasks ever happens while the batch runs.
   ready tasks start in the order given, at most `max_workers` requests at a time, and
   consecutive compatible `BatchableLLMTask`s share one request.
 - Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
-  its next job at once, not after a wake-up of this thread (on every task's path).
+  its next job at once, not after a wake-up of this thread (on every task's path). A due
+  retry may wait behind them.
 - A retry waits in a heap ordered by due time, not in a sleeping worker.
 - A failed task fails its dependents at once ("dependency X failed").
 - On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
@@ -141,7 +142,12 @@ class BatchScheduler:
             self._ready.appendleft(heapq.heappop(self._delayed)[2])
 
     def _start_ready_jobs(self) -> None:
-        while self._ready and len(self._running) < self._max_submitted:
+        while self._ready:
+            # A batchable job is not queued ahead of the workers: left in `_ready`, it can
+            # still be combined with compatible tasks that become ready meanwhile.
+            batchable = self._max_batch_size > 1 and _combinable(self._ready[0])
+            if len(self._running) >= (self._max_workers if batchable else self._max_submitted):
+                return
             if self._ctx.budget_reached():
                 return
             job = self._next_job()
@@ -240,7 +246,8 @@ class BatchScheduler:
         for dependent in self._graph.dependents[position]:
             if self._ctx.results[dependent] is None:
                 error = str(DependencyFailedError(failed_id))
-                self._publish(dependent, TaskResult(self._task_id(dependent), False, error=error))
+                task_id = self._ctx.tasks[dependent].task_id
+                self._publish(dependent, TaskResult(task_id, False, error=error))
 
     def _publish(self, position: int, result: TaskResult) -> None:
         """Record a task finished here (not by a worker) and journal it."""
@@ -249,9 +256,6 @@ class BatchScheduler:
             task = self._ctx.tasks[position] if result.attempts else None
             self._ctx.journal.record(task, result.task_id, result)
         self._just_finished.append(position)
-
-    def _task_id(self, position: int) -> str:
-        return self._ctx.tasks[position].task_id
 
     # -- making tasks ready --------------------------------------------------------
 
@@ -267,12 +271,9 @@ class BatchScheduler:
         task = self._ctx.tasks[position]
         try:
             if task.dependencies:
-                results = self._ctx.results
+                found, index = self._ctx.results, self._graph.index_of
                 task.set_dependency_results(
-                    {
-                        dep: _result_of(results[self._graph.index_of[dep]])
-                        for dep in task.dependencies
-                    }
+                    {dep: _result_of(found[index[dep]]) for dep in task.dependencies}
                 )
         except Exception as error:
             self._publish(position, TaskResult(task.task_id, False, error=str(error)))

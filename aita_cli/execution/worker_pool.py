@@ -23,7 +23,8 @@ _Work = Callable[[], object]
 
 
 class WorkerPool:
-    """`workers` daemon threads, started on first use, taking work in submission order."""
+    """`workers` daemon threads, started by `start` or the first `submit`, taking work in
+    submission order."""
 
     def __init__(self, workers: int, name: str = "aita-worker") -> None:
         if workers < 1:

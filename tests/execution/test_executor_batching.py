@@ -70,3 +70,24 @@ def test_batch_size_one_disables_batching() -> None:
     with make_executor(client, max_batch_size=1) as executor:
         executor.execute_batch([SolveTask(f"s{i}") for i in range(3)])
     assert client.call_count == 3
+
+
+class _SolveAfter(SolveTask):
+    """A batchable task that needs `parent` first."""
+
+    def __init__(self, task_id: str, parent: str) -> None:
+        super().__init__(task_id)
+        self.dependencies = (parent,)
+
+
+def test_batchable_tasks_released_one_by_one_still_share_a_call() -> None:
+    # Each parent's success releases one dependent. They must wait to be combined, not be
+    # queued ahead of the busy worker one at a time.
+    client = ScriptedLLMClient(solve_reply(), latency=0.01)
+    parents = [SimpleLLMTask(f"p{i}", f"solve p{i}") for i in range(4)]
+    dependents = [_SolveAfter(f"d{i}", f"p{i}") for i in range(4)]
+    with make_executor(client, max_workers=1, max_batch_size=8) as executor:
+        result = executor.execute_batch([*parents, *dependents])
+    prompts = [str(call.messages[0]["content"]) for call in client.calls]
+    assert prompts == [f"solve p{i}" for i in range(4)] + ["batch: d0,d1,d2,d3"]
+    assert result.success_rate == 100.0
