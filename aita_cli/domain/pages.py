@@ -50,6 +50,7 @@ _WHITE = (255, 255, 255)
 # a byte per pixel; a photo or a noisy scan takes a byte or more, and its JPEG (roughly
 # half a byte per pixel) is the smaller upload.
 _PNG_AS_IS_MAX_BYTES = 1_500_000
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_AS_IS_MAX_BYTES_PER_PIXEL = 0.25
 
 
@@ -140,36 +141,69 @@ def render_page_data_url(
 
 
 def _png_as_is(page: PageImage, max_side: int) -> bytes | None:
-    """The bytes of a PNG page that a model can take as they are, else None.
+    """A PNG page as a model can take it without re-encoding, else None.
 
-    That is one frame, grey or RGB, upright (no EXIF rotation), its longest side within
-    `max_side`, and compact (see `_PNG_AS_IS_MAX_BYTES_PER_PIXEL`). Re-encoding such a
-    page costs more than a millisecond of CPU and makes a lossless scan lossy, and for
-    text its JPEG is often the larger file. Any doubt (including a file that fails its
-    checksums) returns None, so the JPEG path reports the problem.
+    That is an 8-bit grey or RGB PNG without transparency, one frame, upright (no EXIF
+    rotation), its longest side within `max_side`, and compact (see
+    `_PNG_AS_IS_MAX_BYTES_PER_PIXEL`). Re-encoding such a page costs more than a
+    millisecond of CPU and makes a lossless scan lossy, and for text its JPEG is often
+    the larger file. Only its image chunks are sent (see `_image_chunks`). Any doubt,
+    a file that does not decode or fails its checksums included, returns None, so the
+    JPEG path reports the problem.
     """
     if page.source_kind != "image" or page.image_frame_index:
         return None
     try:
-        if page.source_path.stat().st_size > _PNG_AS_IS_MAX_BYTES:
+        with page.source_path.open("rb") as file:
+            data = file.read(_PNG_AS_IS_MAX_BYTES + 1)
+        if len(data) > _PNG_AS_IS_MAX_BYTES or not _is_8bit_grey_or_rgb_png(data):
             return None
-        data = page.source_path.read_bytes()
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if not (
-                image.format == "PNG"
-                and image.mode in ("L", "RGB")
-                and max(width, height) <= max_side
+                max(width, height) <= max_side
                 and len(data) <= _PNG_AS_IS_MAX_BYTES_PER_PIXEL * width * height
+                and "transparency" not in image.info
                 and not getattr(image, "is_animated", False)
                 and image.getexif().get(ExifTags.Base.Orientation, 1) == 1
             ):
                 return None
+            image.load()  # the pixels decode
         with Image.open(io.BytesIO(data)) as image:
-            image.verify()  # every chunk's CRC: a damaged file is not sent
+            image.verify()  # and every chunk's checksum holds
     except Exception:  # Pillow raises a zoo of types for bad files
         return None
-    return data
+    return _image_chunks(data)
+
+
+def _is_8bit_grey_or_rgb_png(data: bytes) -> bool:
+    """From the PNG header itself: Pillow opens 16-bit RGB as mode "RGB" too."""
+    return (
+        data.startswith(_PNG_SIGNATURE)
+        and len(data) > 25
+        and data[12:16] == b"IHDR"
+        and data[24] == 8  # bit depth
+        and data[25] in (0, 2)  # colour type: grey, RGB
+    )
+
+
+def _image_chunks(data: bytes) -> bytes | None:
+    """The PNG with only its IHDR, IDAT and IEND chunks, copied as they are.
+
+    The others (text, EXIF, timestamps, colour profiles) may name the student, the
+    scanner or where a photo was taken, and a model does not need them.
+    """
+    kept = [_PNG_SIGNATURE]
+    offset = len(_PNG_SIGNATURE)
+    while offset + 12 <= len(data):
+        end = offset + 12 + int.from_bytes(data[offset : offset + 4], "big")
+        kind = data[offset + 4 : offset + 8]
+        if kind in (b"IHDR", b"IDAT", b"IEND"):
+            kept.append(data[offset:end])
+        if kind == b"IEND":
+            return b"".join(kept)
+        offset = end
+    return None  # no IEND chunk: not a whole PNG
 
 
 def page_identity(page: PageImage) -> dict[str, object]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import io
 import random
+import struct
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from aita_cli.domain.models import PageImage
 from aita_cli.domain.pages import (
@@ -171,6 +173,70 @@ def test_other_pngs_become_jpegs(tmp_path: Path, make: Callable[[Path], Path]) -
     assert url.startswith("data:image/jpeg;base64,")
     image = decode(base64.b64decode(url.removeprefix("data:image/jpeg;base64,")))
     assert max(image.size) <= 400
+
+
+def _png(*chunks: tuple[bytes, bytes]) -> bytes:
+    """A PNG file from raw chunks, each with a correct CRC."""
+    body = b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in chunks
+    )
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def _ihdr(width: int, height: int, bit_depth: int, colour_type: int) -> tuple[bytes, bytes]:
+    return b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+
+
+# Big-endian TIFF with one entry, Orientation = 1.
+_UPRIGHT_EXIF = (
+    b"eXIf",
+    bytes.fromhex("4d4d002a00000008 0001 0112 0003 00000001 00010000 00000000"),
+)
+_SIDE = 200  # big enough that a flat page is compact enough to go as it is
+
+
+def test_a_png_is_sent_without_its_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "p.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Jane Student, ID 12345")
+    exif = Image.Exif()
+    exif[0x0112] = 1  # upright
+    Image.new("L", (60, 40), 128).save(path, pnginfo=info, exif=exif)
+    url = render_page_data_url(image_page(path))
+    assert url.startswith("data:image/png;base64,")
+    sent = base64.b64decode(url.removeprefix("data:image/png;base64,"))
+    assert b"Jane" not in sent
+    assert b"eXIf" not in sent
+    with Image.open(io.BytesIO(sent)) as image, Image.open(path) as original:
+        assert image.tobytes() == original.tobytes()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # a grey PNG whose value 0 is transparent: it must land on white
+        _png(_ihdr(_SIDE, _SIDE, 8, 0), (b"tRNS", b"\x00\x00"),
+             (b"IDAT", zlib.compress(bytes(_SIDE * (_SIDE + 1)))), (b"IEND", b"")),
+        # 16 bits per channel RGB, which Pillow also calls "RGB"
+        _png(_ihdr(_SIDE, _SIDE, 16, 2),
+             (b"IDAT", zlib.compress(bytes(_SIDE * (6 * _SIDE + 1)))), (b"IEND", b"")),
+    ],
+)  # fmt: skip
+def test_transparent_or_16_bit_rgb_pngs_become_jpegs(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "p.png"
+    path.write_bytes(content)
+    assert render_page_data_url(image_page(path)).startswith("data:image/jpeg;base64,")
+
+
+def test_a_png_whose_pixels_do_not_decode_is_not_sent(tmp_path: Path) -> None:
+    # Every checksum holds and an EXIF chunk comes first, but the pixels are not zlib.
+    path = tmp_path / "p.png"
+    path.write_bytes(
+        _png(_ihdr(_SIDE, _SIDE, 8, 0), _UPRIGHT_EXIF, (b"IDAT", b"not zlib"), (b"IEND", b""))
+    )
+    with pytest.raises(InputError, match="unreadable image"):
+        render_page_data_url(image_page(path))
 
 
 def test_an_incompressible_png_becomes_a_jpeg(tmp_path: Path) -> None:
