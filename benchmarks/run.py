@@ -6,8 +6,8 @@ Two workloads, as in the original performance table: rubric generation for 20 qu
 Latencies are real model latencies scaled down 100x (6 s per text call -> 60 ms, 8 s per
 vision call -> 80 ms, jitter +-10%) and the rate limit scaled up 100x (10/s -> 1000/s).
 The simulator runs as a separate process, as a provider would, and on a machine with
-several cores it gets a core of its own: a real provider does not compete with aita for
-the client's CPU.
+several CPUs it gets one of its own: a real provider does not compete with aita for the
+client's CPU.
 
 `seconds` is the wall time of the executor's batch (what parallelism can speed up): the
 median of five sequential runs and of seven parallel ones, each drawing fresh latencies,
@@ -62,12 +62,13 @@ class Row:
 
 @contextmanager
 def simulator(latency: float) -> Iterator[str]:
-    """`aita simulate` in its own process, on a core of its own when there are several;
+    """`aita simulate` in its own process, on a CPU of its own when there are several;
     yields its base URL."""
     command = [sys.executable, "-m", "aita_cli", "simulate", "--port", "0"]
     command += ["--latency", str(latency), "--jitter", "0.1", "--seed", "7"]
     with _cores_split() as (simulator_cores, bench_cores):
-        # A child inherits its parent's cores: hand it the simulator's, then move on.
+        # A child inherits the CPUs of the thread that starts it: this one takes the
+        # simulator's for a moment. The threads a run starts later inherit the others.
         _set_cores(simulator_cores)
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         _set_cores(bench_cores)
@@ -84,8 +85,11 @@ def simulator(latency: float) -> Iterator[str]:
 
 @contextmanager
 def _cores_split() -> Iterator[tuple[set[int], set[int]]]:
-    """(the simulator's core, the others) for the block, then every core again. Both
-    are empty, and nothing is pinned, on one core or where affinity is not available."""
+    """(the simulator's CPU, the others) for the block, then every CPU again. Both are
+    empty, and nothing is pinned, on one CPU or where affinity is not available.
+
+    Affinity is set for this thread (the benchmark's only one at that point) and passed
+    on to the threads it starts."""
     cores: set[int] = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
     if len(cores) < 2:
         yield set(), set()
@@ -98,6 +102,7 @@ def _cores_split() -> Iterator[tuple[set[int], set[int]]]:
 
 
 def _set_cores(cores: set[int]) -> None:
+    """Run this thread, and the threads and processes it starts from now, on `cores`."""
     if cores:
         os.sched_setaffinity(0, cores)
 

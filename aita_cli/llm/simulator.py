@@ -12,9 +12,9 @@ Per chat request, in this order:
    (whole seconds, rounded up, as RFC 9110 and strict clients require) and the exact
    wait in `retry-after-ms` (which aita and openai-python read first), and no latency;
 2. a body that is not a chat request (or asks to stream) -> 400 at once;
-3. the latency, `latency * uniform(1 - jitter, 1 + jitter)`, counted from the request's
-   arrival: the reply is prepared while it runs, as a provider's compute time is part
-   of its latency;
+3. the latency, `latency * uniform(1 - jitter, 1 + jitter)`, counted from when the
+   request has been read: the reply is prepared while it runs, as a provider's compute
+   time is part of its latency;
 4. the injected error: with probability `error_rate`, 500, 502 or 503. It comes *after*
    the latency because a failing upstream still makes the caller wait, so retries in a
    benchmark cost what they would in real life;

@@ -137,7 +137,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         problem = _chat_request_problem(request) if request is not None else "invalid JSON"
         if problem:
             return self._send_json(400, error_body(400, problem))
-        # The latency runs from the request's arrival, as a provider's does: the reply
+        # The latency runs from here, the request read, as a provider's does: the reply
         # is prepared while it runs, so replies that are due together leave together
         # instead of queueing behind each other's preparation.
         deadline = state.clock() + state.latency_seconds()

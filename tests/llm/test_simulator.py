@@ -222,20 +222,19 @@ def test_latency_jitter_stays_in_bounds() -> None:
     assert len(set(samples)) > 1
 
 
-def test_latency_is_applied_from_the_arrival_with_the_reply_prepared_within_it(
+def test_latency_runs_from_the_request_with_the_reply_prepared_within_it(
     client: httpx.Client,
 ) -> None:
-    now = [100.0]
+    readings = iter([100.0])
     waits: list[float] = []
 
     def clock() -> float:
-        now[0] += 0.25  # every reading advances, as if preparing the reply took time
-        return now[0]
+        return next(readings, 100.25)  # the request is read at 100.0, the reply is ready later
 
     config = SimulatorConfig(latency=1.5)
     with start_simulator(config, clock=clock, sleep=waits.append) as sim:
         _content(_chat(client, sim, _body(None, "x")))
-    assert waits == [1.25]  # 1.5 s from the arrival, less the 0.25 s the reply took
+    assert waits == [1.25]  # 1.5 s from the request, less the 0.25 s the reply took
 
 
 @pytest.mark.parametrize(
