@@ -1,8 +1,8 @@
 """Turn one submission page (a PDF page or an image) into an image for a vision model.
 
 A page is rendered only when it is sent, one at a time, so memory stays flat however many
-pages a batch holds. A PNG that is already upright, grey or RGB and small enough is sent
-as it is; everything else becomes a JPEG.
+pages a batch holds. A compact, upright 8-bit grey or RGB PNG within the size cap is sent
+as it is (its image chunks only); everything else becomes a JPEG.
 
 PDFium is not thread-safe, so every call into pypdfium2 - counting pages here and in the
 scan, rendering - holds `PDFIUM_LOCK`; the JPEG encoding that follows runs outside it.
@@ -46,12 +46,12 @@ _PDFIUM_REASONS = {
     pdfium.raw.FPDF_ERR_SECURITY: "the PDF uses an unsupported security handler",
 }
 _WHITE = (255, 255, 255)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Only compact PNGs go as they are. A scan of text compresses to a few hundredths of
 # a byte per pixel; a photo or a noisy scan takes a byte or more, and its JPEG (roughly
 # half a byte per pixel) is the smaller upload.
-_PNG_AS_IS_MAX_BYTES = 1_500_000
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_AS_IS_MAX_BYTES_PER_PIXEL = 0.25
+_PNG_AS_IS_MAX_BYTES = 1_500_000  # and never a larger upload than this, however big the page
 
 
 def source_label(path: Path) -> str:
