@@ -4,8 +4,8 @@
                                     model="openai/gpt-4o-mini", provider_name="openrouter")
     reply = client.complete(messages, json_schema={"name": "rubric", "schema": {...}})
 
-One `httpx.Client` per instance, shared by every worker thread: its pool is sized to the
-workers and keeps connections alive, so a run of hundreds of calls opens a handful of
+One set of keep-alive connections per instance, shared by every worker thread and sized
+to the workers (see `connection_pool`), so a run of hundreds of calls opens a handful of
 connections. The client never retries (the executor owns retries, so every attempt is
 counted and paced); it only translates failures once, through `openai_errors`.
 """
