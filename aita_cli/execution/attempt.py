@@ -78,8 +78,9 @@ class BatchContext:
     stop: threading.Event
     clock: Callable[[], float]
     journal: BatchJournal | None
-    _wait_lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     rate_limit_wait_s: float = 0.0
+    in_flight_tasks: int = 0  # tasks whose attempt a worker is running right now
     fatal_error: Exception | None = None  # the first error that stops the whole batch
 
     def budget_reached(self) -> bool:
@@ -95,15 +96,19 @@ class BatchContext:
 
     def halt(self, error: Exception) -> None:
         """Stop the batch: `error` would repeat for every task still to run."""
-        with self._wait_lock:
+        with self._lock:
             if self.fatal_error is None:
                 self.fatal_error = error
         self.stop.set()
 
     def add_wait(self, seconds: float) -> None:
         if seconds > 0:
-            with self._wait_lock:
+            with self._lock:
                 self.rate_limit_wait_s += seconds
+
+    def add_in_flight(self, tasks: int) -> None:
+        with self._lock:
+            self.in_flight_tasks += tasks
 
 
 def run_attempt(ctx: BatchContext, job: Job) -> Outcome:

@@ -157,7 +157,10 @@ class BatchScheduler:
 
     def _work(self, job: Job) -> None:
         job.started = True
-        self._outcomes.put(run_attempt(self._ctx, job))
+        self._ctx.add_in_flight(len(job.members))
+        outcome = run_attempt(self._ctx, job)  # never raises
+        self._ctx.add_in_flight(-len(job.members))
+        self._outcomes.put(outcome)
 
     def _wait_for_outcomes(self) -> None:
         timeout = _POLL_S
@@ -346,7 +349,7 @@ class BatchScheduler:
             cost=ledger.spent,
             cost_is_estimate=ledger.cost_is_estimate,
             waiting_for_rate_limit=self._ctx.limiter.waiting(),
-            in_flight=sum(len(job.members) for job in self._running if job.started),
+            in_flight=self._ctx.in_flight_tasks,
             max_rate=self._max_task_rate(),
             stopping=self._interrupt_requested,
         )
@@ -388,12 +391,8 @@ class BatchScheduler:
 
 
 def _combinable(job: Job) -> bool:
-    return (
-        isinstance(job.task, BatchableLLMTask)
-        and job.leader is None
-        and not job.solo
-        and job.attempts == 0
-    )
+    fresh = job.leader is None and not job.solo and job.attempts == 0
+    return fresh and isinstance(job.task, BatchableLLMTask)
 
 
 def _result_of(result: TaskResult | None) -> Any:
