@@ -194,9 +194,10 @@ def test_error_rate_one_gives_5xx(client: httpx.Client) -> None:
 
 def test_200_concurrent_requests_are_in_flight_together() -> None:
     # The "latency" waits until all 200 requests are inside the server at once: this
-    # proves concurrency without depending on timing.
+    # proves concurrency without depending on timing. It is long, so no reply is ready
+    # after it (preparing a reply counts against it) and every request waits.
     everyone = threading.Barrier(200)
-    config = SimulatorConfig(latency=0.001)
+    config = SimulatorConfig(latency=60.0)
 
     def wait_for_everyone(_: float) -> None:
         everyone.wait(timeout=30)
