@@ -49,7 +49,6 @@ class Job:
     first_started: float | None = None
     last_reply: str | None = None
     granted_at: float = 0.0  # when the rate limiter let the latest attempt through
-    started: bool = False  # a worker took it (False while it waits in the pool's queue)
 
 
 @dataclass(eq=False)

@@ -151,12 +151,10 @@ class BatchScheduler:
             if self._ctx.budget_reached():
                 return
             job = self._next_job()
-            job.started = False  # counted as in flight once a worker takes it
             self._running.add(job)
             self._pool.submit(functools.partial(self._work, job))
 
     def _work(self, job: Job) -> None:
-        job.started = True
         self._ctx.add_in_flight(len(job.members))
         outcome = run_attempt(self._ctx, job)  # never raises
         self._ctx.add_in_flight(-len(job.members))
@@ -386,8 +384,9 @@ class BatchScheduler:
 
     @property
     def still_running(self) -> int:
-        """Requests that were still in flight when the run ended (abandoned)."""
-        return sum(1 for job in self._running if job.started)
+        """Tasks whose calls were still in flight when the run ended (abandoned); jobs
+        still waiting in the pool's queue are not calls and do not count."""
+        return self._ctx.in_flight_tasks
 
 
 def _combinable(job: Job) -> bool:
