@@ -15,7 +15,7 @@ import time
 
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.tasks import LLMTask, SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.simulate.scripted import ScriptedLLMClient
 
 __all__ = ["measure_overhead"]
 

@@ -16,7 +16,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.execution.results import ExecutionMetrics
-from aita_cli.llm.offline import OFFLINE_MODEL
 from aita_cli.pipelines.runner import CostEstimate
 
 __all__ = [
@@ -91,7 +90,7 @@ def run_figures(
 
 def estimate_text(estimate: CostEstimate) -> str:
     """A dry run's cost: "~$0.0123", "none (offline)", or why it is unknown."""
-    if estimate.model == OFFLINE_MODEL:
+    if estimate.local:
         return "none (offline)"
     if not estimate.price_known:
         return f"unknown (no price known for {estimate.model}; set AITA_PRICES)"

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from aita_cli.cli.errors import exit_on_error, stderr
-from aita_cli.llm.simulator import SimulatorConfig, start_simulator
+from aita_cli.simulate.server import SimulatorConfig, start_simulator
 
 __all__ = ["register"]
 

@@ -2,7 +2,8 @@
 
 A page is rendered only when it is sent, one at a time, so memory stays flat however many
 pages a batch holds. A compact, upright 8-bit grey or RGB PNG within the size cap is sent
-as it is (its image chunks only); everything else becomes a JPEG.
+as it is (its image chunks only); everything else becomes a JPEG. How the bytes travel
+(a data URL, a file part) is the model client's business, not this module's.
 
 PDFium is not thread-safe, so every call into pypdfium2 - counting pages here and in the
 scan, rendering - holds `PDFIUM_LOCK`; the JPEG encoding that follows runs outside it.
@@ -10,7 +11,6 @@ scan, rendering - holds `PDFIUM_LOCK`; the JPEG encoding that follows runs outsi
 
 from __future__ import annotations
 
-import base64
 import io
 import threading
 import warnings
@@ -30,7 +30,8 @@ __all__ = [
     "count_image_frames",
     "count_pdf_pages",
     "page_identity",
-    "render_page_data_url",
+    "page_pixel_size",
+    "render_page",
     "render_page_jpeg",
     "source_label",
 ]
@@ -128,16 +129,54 @@ def render_page_jpeg(
     return buffer.getvalue()
 
 
-def render_page_data_url(
+def render_page(
     page: PageImage, *, dpi: int = 150, max_side: int = 2000, quality: int = 85
-) -> str:
-    """The page as a `data:image/...;base64,` URL, ready for an image_url message: the
-    PNG file itself when `_png_as_is` allows, otherwise the JPEG of `render_page_jpeg`."""
+) -> tuple[str, bytes]:
+    """The page as a vision model receives it: (media type, file bytes). The PNG file
+    itself when `_png_as_is` allows, otherwise the JPEG of `render_page_jpeg`."""
     png = _png_as_is(page, max_side)
     if png is not None:
-        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    jpeg = render_page_jpeg(page, dpi=dpi, max_side=max_side, quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+        return "image/png", png
+    return "image/jpeg", render_page_jpeg(page, dpi=dpi, max_side=max_side, quality=quality)
+
+
+def page_pixel_size(page: PageImage, *, dpi: int = 150, max_side: int = 2000) -> tuple[int, int]:
+    """(width, height) of the page as `render_page` sends it, without rendering it: from
+    the PDF page's size or the image's header. InputError when the file cannot be read."""
+    if page.source_kind == "pdf":
+        width, height = _pdf_page_points(page)
+        scale = min(dpi / 72, max_side / max(width, height, 1.0))
+        return _fit(round(width * scale), round(height * scale), max_side)
+    label = source_label(page.source_path)
+    try:
+        with _quiet_size_warnings(), Image.open(page.source_path) as opened:
+            if page.image_frame_index:
+                opened.seek(page.image_frame_index)
+            width, height = opened.size
+            # EXIF orientations 5-8 turn the page a quarter: width and height swap.
+            if opened.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8):
+                width, height = height, width
+    except Exception as exc:  # Pillow raises a zoo of types for bad files
+        raise InputError(f"{label}: unreadable image ({_describe(exc)})") from exc
+    return _fit(width, height, max_side)
+
+
+def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """The size after shrinking to fit a `max_side` square, as `Image.thumbnail` does."""
+    longest = max(width, height, 1)
+    if longest <= max_side:
+        return width, height
+    return max(1, round(width * max_side / longest)), max(1, round(height * max_side / longest))
+
+
+def _pdf_page_points(page: PageImage) -> tuple[float, float]:
+    label = source_label(page.source_path)
+    index = page.pdf_page_index or 0
+    with PDFIUM_LOCK, _open_pdf(page.source_path, label) as document:
+        if not 0 <= index < len(document):
+            raise InputError(f"{label}: has no page {index + 1} (it has {len(document)})")
+        width, height = document.get_page_size(index)
+    return float(width), float(height)
 
 
 def _png_as_is(page: PageImage, max_side: int) -> bytes | None:

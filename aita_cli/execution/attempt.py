@@ -21,7 +21,8 @@ from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateL
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
-from aita_cli.llm.base import LLMClient, Message
+from aita_cli.llm.base import LLMClient
+from aita_cli.llm.messages import LLMMessage, as_messages
 from aita_cli.usage import Usage
 
 __all__ = ["BatchContext", "Job", "Outcome", "run_attempt"]
@@ -42,7 +43,7 @@ class Job:
     solo: bool = False  # never combine again (it went missing from a combined result)
     retries: int = 0
     attempts: int = 0
-    follow_up: list[Message] = field(default_factory=list)  # re-ask conversation so far
+    follow_up: list[LLMMessage] = field(default_factory=list)  # re-ask conversation so far
     usage: Usage = field(default_factory=Usage)
     cost: float = 0.0
     cost_is_estimate: bool = False
@@ -136,7 +137,7 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
         job.first_started = ctx.clock()
     job.attempts += 1
     job.last_reply = None
-    messages = job.task.build_messages() + job.follow_up
+    messages = as_messages(job.task.build_messages()) + job.follow_up
     params = dict(job.task.get_llm_params())
     try:
         response = ctx.client.complete(messages, **params)
@@ -178,8 +179,8 @@ def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
         if job.last_reply is not None:
             job.follow_up = [
                 *job.follow_up,
-                {"role": "assistant", "content": job.last_reply},
-                {"role": "user", "content": _CORRECTION.format(error=error)},
+                LLMMessage.assistant(job.last_reply),
+                LLMMessage.user(_CORRECTION.format(error=error)),
             ]
         delay = 0.0  # the provider is fine; only the reply needs correcting
     else:

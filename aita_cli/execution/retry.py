@@ -5,25 +5,19 @@ attribute: 408/409/429/5xx, timeouts, connection errors, malformed replies, and 
 task's own validation failures), never a rejected key or a wrong request. The wait is
 the provider's own hint when it gave one (capped, so a hostile or broken header cannot
 park a worker for an hour), otherwise capped exponential backoff with full jitter, which
-spreads retries of many workers apart instead of synchronising them.
+spreads retries of many workers apart instead of synchronising them. Reading that hint
+from HTTP headers is the HTTP client's job (`aita_cli.llm.retry_after`); it arrives here
+as the error's `retry_after`.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import time
-from collections.abc import Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 
 from aita_cli.errors import AitaError
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
-
-# x-ratelimit-reset values above these are absolute epoch times, not delays.
-_EPOCH_MS_THRESHOLD = 1e11
-_EPOCH_S_THRESHOLD = 1e8
+__all__ = ["RetryPolicy"]
 
 
 class RetryPolicy:
@@ -65,58 +59,3 @@ class RetryPolicy:
         # Cap the exponent before computing it: 2 ** 2000 would overflow a float.
         exponential = self.base_delay * 2.0 ** min(retry_number - 1, 64)
         return self._rng.uniform(0.0, min(self.max_delay, exponential))
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds the provider asked us to wait, from its response headers, or None.
-
-    Reads, in this order and case-insensitively: ``retry-after-ms`` (milliseconds),
-    ``retry-after`` (seconds or an HTTP date) and ``x-ratelimit-reset`` (an epoch time
-    in milliseconds, as OpenRouter sends it, or in seconds; a small number is taken as
-    a delay in seconds). `now` is the current epoch time (default: `time.time()`).
-    The result is never negative.
-    """
-    lowered = {key.lower(): value.strip() for key, value in headers.items()}
-    current = time.time() if now is None else now
-    milliseconds = _parse_number(lowered.get("retry-after-ms"))
-    if milliseconds is not None:
-        return max(milliseconds / 1000.0, 0.0)
-    retry_after = lowered.get("retry-after")
-    if retry_after:
-        seconds = _parse_number(retry_after)
-        if seconds is None:
-            seconds = _parse_http_date(retry_after, current)
-        if seconds is not None:
-            return max(seconds, 0.0)
-    return _parse_reset(lowered.get("x-ratelimit-reset"), current)
-
-
-def _parse_number(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _parse_http_date(text: str, now: float) -> float | None:
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:  # "-0000": RFC 9110 dates are GMT anyway
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp() - now
-
-
-def _parse_reset(text: str | None, now: float) -> float | None:
-    value = _parse_number(text)
-    if value is None:
-        return None
-    if value > _EPOCH_MS_THRESHOLD:
-        return max(value / 1000.0 - now, 0.0)
-    if value > _EPOCH_S_THRESHOLD:
-        return max(value - now, 0.0)
-    return max(value, 0.0)

@@ -18,7 +18,8 @@ import orjson
 from pydantic import BaseModel
 
 from aita_cli.errors import AitaError
-from aita_cli.llm.base import LLMParams, Message
+from aita_cli.llm.base import LLMParams
+from aita_cli.llm.messages import ImageAttachment, LLMMessage, MessageLike, as_messages
 
 __all__ = [
     "BatchableLLMTask",
@@ -71,8 +72,9 @@ class LLMTask(ABC):
         self.dependency_results: dict[str, Any] = {}
 
     @abstractmethod
-    def build_messages(self) -> list[Message]:
-        """The chat messages to send. Called in the worker, just before sending."""
+    def build_messages(self) -> Sequence[MessageLike]:
+        """The chat messages to send (`LLMMessage`s, or OpenAI dicts). Called in the
+        worker, just before sending."""
 
     @abstractmethod
     def parse_response(self, text: str) -> Any:
@@ -104,7 +106,11 @@ class LLMTask(ABC):
     def fingerprint_material(self) -> Any:
         """What identifies this request; a journaled success is reused only while its
         fingerprint is unchanged. Override when building messages is expensive."""
-        return {"messages": self.build_messages(), "params": self.get_llm_params()}
+        messages = as_messages(self.build_messages())
+        return {
+            "messages": [message.identity() for message in messages],
+            "params": self.get_llm_params(),
+        }
 
     def fingerprint(self) -> str:
         return request_fingerprint(self.fingerprint_material())
@@ -129,11 +135,9 @@ class SimpleLLMTask(LLMTask):
         self.system = system
         self.params: LLMParams = params or {}
 
-    def build_messages(self) -> list[Message]:
-        messages: list[Message] = []
-        if self.system:
-            messages.append({"role": "system", "content": self.system})
-        messages.append({"role": "user", "content": self.prompt})
+    def build_messages(self) -> list[LLMMessage]:
+        messages = [LLMMessage.system(self.system)] if self.system else []
+        messages.append(LLMMessage.user(self.prompt))
         return messages
 
     def parse_response(self, text: str) -> Any:
@@ -144,42 +148,37 @@ class SimpleLLMTask(LLMTask):
 
 
 class VisionLLMTask(LLMTask):
-    """A task that sends images: text first, then one `image_url` part per image.
+    """A task that sends images: one user message with the prompt text and the images.
 
-    `get_image_urls` returns https URLs or `data:image/...;base64,` URLs and is called in
-    the worker just before sending, so rendered pages never pile up in memory.
+    `get_images` is called in the worker just before sending, and returns attachments
+    (`ImageURL`, or a `LazyImage` rendered only when the client sends it), so rendered
+    pages never pile up in memory. How they travel on the wire is the client's business.
     """
 
     @abstractmethod
-    def get_image_urls(self) -> list[str]:
-        """The images to send, as https or base64 data URLs."""
+    def get_images(self) -> Sequence[ImageAttachment]:
+        """The images to send."""
 
     @abstractmethod
     def get_prompt_text(self) -> str:
-        """The instruction text that goes before the images."""
+        """The instruction text that goes with the images."""
 
     def get_system_prompt(self) -> str | None:
         return None
 
-    def build_messages(self) -> list[Message]:
-        parts: list[dict[str, Any]] = [{"type": "text", "text": self.get_prompt_text()}]
-        parts.extend(
-            {"type": "image_url", "image_url": {"url": url}} for url in self.get_image_urls()
-        )
-        messages: list[Message] = []
+    def build_messages(self) -> list[LLMMessage]:
         system = self.get_system_prompt()
-        if system:
-            messages.append({"role": "system", "content": system})
-        messages.append({"role": "user", "content": parts})
+        messages = [LLMMessage.system(system)] if system else []
+        messages.append(LLMMessage.user(self.get_prompt_text(), self.get_images()))
         return messages
 
     def get_llm_params(self) -> LLMParams:
         return {"vision": True}
 
     def image_identity(self) -> Any:
-        """What identifies the images without rendering them (e.g. path, size, mtime,
-        page). The default renders them; page tasks override it."""
-        return self.get_image_urls()
+        """What identifies the images without loading them: each attachment's identity
+        (a URL, or a page's file identity and how it is rendered)."""
+        return [image.identity() for image in self.get_images()]
 
     def fingerprint_material(self) -> Any:
         return {

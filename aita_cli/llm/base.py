@@ -1,23 +1,22 @@
 """The one small contract between the engine and every model backend.
 
-The executor calls `client.complete(messages, **params)` and nothing else. A backend
-raises only `aita_cli.errors.LLMError` subclasses and never retries on its own: retries,
-backoff and rate limiting belong to the executor, so every attempt is counted and paced.
+The executor calls `client.complete(messages, **params)` with typed messages
+(`aita_cli.llm.messages.LLMMessage`); pipelines ask `model_for` and `is_local` instead of
+looking at which class a client is. A backend raises only `aita_cli.errors.LLMError`
+subclasses and never retries on its own: retries, backoff and rate limiting belong to the
+executor, so every attempt is counted and paced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
+from aita_cli.llm.messages import LLMMessage
 from aita_cli.usage import Usage
 
-__all__ = ["JsonSchemaSpec", "LLMClient", "LLMParams", "LLMResponse", "Message"]
-
-# An OpenAI chat message: {"role": "system"|"user"|"assistant", "content": str | parts},
-# where parts are [{"type": "text", "text": ...}, {"type": "image_url",
-# "image_url": {"url": "https://..." | "data:image/jpeg;base64,..."}}].
-Message = dict[str, Any]
+__all__ = ["JsonSchemaSpec", "LLMClient", "LLMParams", "LLMResponse"]
 
 
 class JsonSchemaSpec(TypedDict):
@@ -57,14 +56,25 @@ class LLMClient(Protocol):
 
     @property
     def supports_vision(self) -> bool:
-        """Whether messages may carry image parts."""
+        """Whether messages may carry images."""
+        ...
+
+    @property
+    def is_local(self) -> bool:
+        """Whether calls run on this machine with no provider behind them (the offline
+        backend): no rate limit to respect and nothing to pay, but this machine's CPU
+        does the work."""
+        ...
+
+    def model_for(self, *, vision: bool = False) -> str:
+        """The model id a text (or, with `vision`, an image) request goes to."""
         ...
 
     def describe(self) -> str:
         """One line naming the provider and model, for "using ..." messages (no secrets)."""
         ...
 
-    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+    def complete(self, messages: Sequence[LLMMessage], **params: Any) -> LLMResponse:
         """Run one chat completion, or raise an `LLMError`."""
         ...
 

@@ -2,15 +2,13 @@
 
 With no provider configured aita still runs. Answer keys come back as templates clearly
 marked for the instructor to complete, rubrics get criteria suited to the question type
-(`aita_cli.llm.synthesis`), and page transcriptions are read by real OCR. Every reply is
-marked with its `source` ("offline-template" or "offline-ocr") so nobody mistakes it for a
-model's answer.
+(`aita_cli.llm.offline_templates`), and page transcriptions are read by real OCR from the
+image bytes the messages carry. Every reply is marked with its `source`
+(`aita_cli.domain.provenance`) so nobody mistakes it for a model's answer.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import re
 import threading
@@ -20,17 +18,24 @@ from typing import Any
 import orjson
 from PIL import Image, UnidentifiedImageError
 
+from aita_cli.domain.provenance import OCR_SOURCE
 from aita_cli.errors import BadRequestError
 from aita_cli.llm import task_kinds as tk
-from aita_cli.llm.base import LLMResponse, Message
+from aita_cli.llm.base import LLMResponse
+from aita_cli.llm.messages import (
+    ImageAttachment,
+    LLMMessage,
+    MessageLike,
+    as_messages,
+    messages_text,
+)
 from aita_cli.llm.ocr import OcrEngine, OcrLine, RapidOcrEngine
-from aita_cli.llm.synthesis import estimate_usage, synthesize_reply
+from aita_cli.llm.offline_templates import template_reply
+from aita_cli.llm.tokens import estimate_usage
 
 __all__ = [
-    "OCR_SOURCE",
     "OFFLINE_DESCRIPTION",
     "OFFLINE_MODEL",
-    "TEMPLATE_SOURCE",
     "OfflineLLMClient",
     "group_answers",
     "reading_order",
@@ -42,8 +47,6 @@ OFFLINE_DESCRIPTION = (
     "to use a model"
 )
 OFFLINE_MODEL = "offline"
-TEMPLATE_SOURCE = "offline-template"
-OCR_SOURCE = "offline-ocr"
 
 # A question marker at the start of a line: "Q2", "Q2.", "Question 3", "Question 3:"
 # (punctuation optional), or a bare "1a." / "1a)" (punctuation required, and not a
@@ -75,23 +78,32 @@ class OfflineLLMClient:
     def supports_vision(self) -> bool:
         return True
 
+    @property
+    def is_local(self) -> bool:
+        """True: templates and OCR run here, on this machine's CPU, for free."""
+        return True
+
+    def model_for(self, *, vision: bool = False) -> str:
+        return OFFLINE_MODEL
+
     def describe(self) -> str:
         """What this backend is and why it runs, in one line."""
         return f"{_OFFLINE_KIND} — {self._reason}" if self._reason else OFFLINE_DESCRIPTION
 
-    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+    def complete(self, messages: Sequence[MessageLike], **params: Any) -> LLMResponse:
         """A template reply for text tasks, an OCR transcription for page images."""
-        images = _image_urls(messages)
+        typed = as_messages(messages)
+        images = [image for message in typed for image in message.images]
         if images and tk.kind_of_request(params) == tk.PAGE_TRANSCRIPTION:
-            content = self._transcribe(messages, images)
+            content = self._transcribe(typed, images)
         else:
-            content = synthesize_reply(messages, params, source=TEMPLATE_SOURCE) or (
+            content = template_reply(typed, params) or (
                 "[offline] No model is configured, so there is no answer to this prompt. "
                 "Set OPENROUTER_API_KEY or AITA_BASE_URL to use a model."
             )
         return LLMResponse(
             content=content,
-            usage=estimate_usage(messages, content),
+            usage=estimate_usage(typed, content),
             cost=0.0,
             model=OFFLINE_MODEL,
         )
@@ -105,12 +117,12 @@ class OfflineLLMClient:
                 self._ocr = RapidOcrEngine()
             return self._ocr
 
-    def _transcribe(self, messages: list[Message], image_urls: Sequence[str]) -> str:
+    def _transcribe(self, messages: list[LLMMessage], images: Sequence[ImageAttachment]) -> str:
         lines: list[OcrLine] = []
-        for url in image_urls:
-            lines.extend(reading_order(self._engine().read(_decode_image(url))))
+        for image in images:
+            lines.extend(reading_order(self._engine().read(_open_image(image))))
         texts = [line.text for line in lines]
-        listed = tk.read_prompt_field(tk.prompt_text(messages), tk.PAGE_QUESTIONS_LINE) or ""
+        listed = tk.read_prompt_field(messages_text(messages), tk.PAGE_QUESTIONS_LINE) or ""
         wanted = [qid.strip() for qid in listed.split(",") if qid.strip()]
         answers = group_answers(texts, wanted)
         notes = f"offline OCR (rapidocr), {len(lines)} lines"
@@ -191,33 +203,18 @@ def _marker_in(line: str, by_key: Mapping[str, str], current: str | None) -> tup
     return by_key[key], glued.end()
 
 
-def _image_urls(messages: Sequence[Message]) -> list[str]:
-    """The URL of every image part, in order."""
-    urls: list[str] = []
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                image = part.get("image_url")
-                url = image.get("url") if isinstance(image, dict) else image
-                urls.append(str(url or ""))
-    return urls
-
-
-def _decode_image(url: str) -> Image.Image:
-    """A `data:image/...;base64,` URL as a loaded image; anything else is a bad request."""
-    if not url.startswith("data:"):
-        raise BadRequestError(
-            "offline OCR needs data: URLs (images inline as base64); it fetches nothing"
-        )
-    header, _, payload = url.partition(",")
-    if ";base64" not in header:
-        raise BadRequestError("offline OCR needs base64 data: URLs")
+def _open_image(attachment: ImageAttachment) -> Image.Image:
+    """The attachment's pixels, from its bytes (a page is rendered now); a URL that only
+    names an image elsewhere is a bad request: offline OCR fetches nothing."""
     try:
-        image = Image.open(io.BytesIO(base64.b64decode(payload, validate=True)))
+        encoded = attachment.load()
+    except BadRequestError as exc:
+        raise BadRequestError(
+            f"offline OCR reads only images sent inline (data: URLs or pages): {exc}"
+        ) from exc
+    try:
+        image = Image.open(io.BytesIO(encoded.data))
         image.load()
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise BadRequestError(f"offline OCR could not decode the page image: {exc}") from exc
     return image

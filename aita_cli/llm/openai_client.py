@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -22,8 +22,9 @@ import orjson
 from pydantic import SecretStr
 
 from aita_cli.errors import BadRequestError, ConfigError, LLMTimeoutError, MalformedResponseError
-from aita_cli.llm.base import JsonSchemaSpec, LLMResponse, Message
+from aita_cli.llm.base import JsonSchemaSpec, LLMResponse
 from aita_cli.llm.connection_pool import PooledConnections
+from aita_cli.llm.messages import LLMMessage, MessageLike, as_messages
 from aita_cli.llm.openai_errors import (
     error_for_status,
     error_for_transport,
@@ -31,6 +32,7 @@ from aita_cli.llm.openai_errors import (
     redact,
     rejects_response_format,
 )
+from aita_cli.llm.openai_wire import wire_messages, with_schema_instruction
 from aita_cli.llm.pricing import PriceTable
 from aita_cli.usage import Usage
 
@@ -50,7 +52,6 @@ _DEFAULT_URLS = {"openrouter": OPENROUTER_BASE_URL, "openai": OPENAI_BASE_URL}
 _KEY_VARIABLES = {"openrouter": "OPENROUTER_API_KEY"}
 _USERINFO = re.compile(r"//[^/@]*@")
 _HEADER_VARIABLES = {"HTTP-Referer": "AITA_HTTP_REFERER", "X-Title": "AITA_APP_TITLE"}
-_SCHEMA_INSTRUCTION = "Reply with JSON only, matching this schema ({name}):\n{schema}"
 
 
 def _public_url(base_url: str) -> str:
@@ -109,16 +110,6 @@ def _content_text(message: Any) -> str | None:
     if isinstance(content, list):
         content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return content if isinstance(content, str) else None
-
-
-def _with_schema_instruction(messages: list[Message], spec: JsonSchemaSpec) -> list[Message]:
-    """`messages` asking for JSON in words, for endpoints without `response_format`."""
-    schema = orjson.dumps(spec["schema"]).decode()
-    instruction = _SCHEMA_INSTRUCTION.format(name=spec["name"], schema=schema)
-    first = messages[0] if messages else None
-    if first and first.get("role") == "system" and isinstance(first.get("content"), str):
-        return [{**first, "content": f"{first['content']}\n\n{instruction}"}, *messages[1:]]
-    return [{"role": "system", "content": instruction}, *messages]
 
 
 def _check_ascii(headers: Mapping[str, str], key_variable: str) -> None:
@@ -206,9 +197,13 @@ class OpenAICompatibleClient:
         return self._supports_vision
 
     @property
-    def json_schema_supported(self) -> bool:
-        """False once the endpoint has refused `response_format` json_schema."""
-        return not self._schema_refused
+    def is_local(self) -> bool:
+        """False: a server answers, with its own limits and prices (even on localhost)."""
+        return False
+
+    def model_for(self, *, vision: bool = False) -> str:
+        """The configured model for text requests, or the vision model for images."""
+        return self.vision_model if vision else self.model
 
     def describe(self) -> str:
         """E.g. "OpenRouter (openai/gpt-4o-mini) — OPENROUTER_API_KEY is set"."""
@@ -221,15 +216,16 @@ class OpenAICompatibleClient:
             text += f" at {self._endpoint}"
         return f"{text} — {self._reason}" if self._reason else text
 
-    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+    def complete(self, messages: Sequence[MessageLike], **params: Any) -> LLMResponse:
         """Run one chat completion, or raise an `LLMError`. Never retries."""
+        typed = as_messages(messages)
         model = self._model_for(params)
         wants_format = params.get("json_schema") is not None and not self._schema_refused
-        response = self._post(self._body(messages, model, params, wants_format))
+        response = self._post(self._body(typed, model, params, wants_format))
         if wants_format and rejects_response_format(response):
             # Capability negotiation, not a retry: the request never reached a model.
             self._schema_refused = True
-            response = self._post(self._body(messages, model, params, use_format=False))
+            response = self._post(self._body(typed, model, params, use_format=False))
         if not response.is_success:
             raise error_for_status(
                 response,
@@ -269,20 +265,20 @@ class OpenAICompatibleClient:
         chosen = params.get("model")
         if isinstance(chosen, str) and chosen:
             return chosen
-        return self.vision_model if params.get("vision") else self.model
+        return self.model_for(vision=bool(params.get("vision")))
 
     def _body(
-        self, messages: list[Message], model: str, params: Mapping[str, Any], use_format: bool
+        self, messages: list[LLMMessage], model: str, params: Mapping[str, Any], use_format: bool
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": model, "messages": messages}
         spec: JsonSchemaSpec | None = params.get("json_schema")
+        if spec is not None and not use_format:
+            messages = with_schema_instruction(messages, spec)
+        body: dict[str, Any] = {"model": model, "messages": wire_messages(messages)}
         if spec is not None and use_format:
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": spec["name"], "schema": spec["schema"], "strict": True},
             }
-        elif spec is not None:
-            body["messages"] = _with_schema_instruction(messages, spec)
         for key in ("temperature", "max_tokens"):
             if params.get(key) is not None:
                 body[key] = params[key]

@@ -24,7 +24,7 @@ from aita_cli.errors import (
     RateLimitError,
     ServerError,
 )
-from aita_cli.execution.retry import parse_retry_after
+from aita_cli.llm.retry_after import parse_retry_after
 
 __all__ = [
     "error_for_status",

@@ -7,7 +7,8 @@ well-formed prompt:
 - the kind is the structured-output schema name, `params["json_schema"]["name"]`, which
   travels over HTTP as `response_format.json_schema.name`;
 - facts a synthetic reply needs are plain prompt lines of the form `Label: value`
-  (see the *_LINE constants); `read_prompt_field` reads them back.
+  (see the *_LINE constants); `read_prompt_field` reads them back from the request's
+  text (`aita_cli.llm.messages.messages_text`).
 
 Reply shapes (JSON objects) per kind:
 
@@ -36,7 +37,6 @@ __all__ = [
     "QUESTION_TYPE_LINE",
     "RUBRIC",
     "kind_of_request",
-    "prompt_text",
     "read_prompt_field",
 ]
 
@@ -62,22 +62,6 @@ def kind_of_request(params: dict[str, Any]) -> str | None:
         spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
     name = spec.get("name") if isinstance(spec, dict) else None
     return name if name in KINDS else None
-
-
-def prompt_text(messages: list[dict[str, Any]]) -> str:
-    """All text of all messages, image parts left out, joined by newlines."""
-    chunks: list[str] = []
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, str):
-            chunks.append(content)
-        elif isinstance(content, list):
-            chunks.extend(
-                str(part.get("text", ""))
-                for part in content
-                if isinstance(part, dict) and part.get("type") == "text"
-            )
-    return "\n".join(chunks)
 
 
 def read_prompt_field(text: str, label: str) -> str | None:

@@ -20,6 +20,8 @@ from aita_cli.domain.models import AnswerKey, Rubric
 from aita_cli.execution.results import BatchExecutionResult, ExecutionMetrics, TaskResult
 from aita_cli.execution.tasks import LLMTask
 from aita_cli.llm.base import LLMClient
+from aita_cli.llm.messages import as_messages
+from aita_cli.llm.tokens import prompt_tokens
 from aita_cli.pipelines.rubric_markdown import QuestionResult, render_rubrics_markdown
 from aita_cli.pipelines.rubric_output import (
     exam_fingerprint,
@@ -39,10 +41,7 @@ from aita_cli.pipelines.runner import (
     RunOptions,
     checkpoint_name,
     estimate_cost,
-    estimate_tokens,
     exit_code_for,
-    is_offline,
-    model_id,
     open_run,
     resume_command,
     retry_count,
@@ -159,8 +158,7 @@ def plan_rubric_run(context: RunContext) -> RubricPlan:
     assignment = context.assignment
     planned = [_planned(task) for task in build_tasks(assignment)]
     estimate = estimate_cost(
-        context.settings,
-        model_id(context),
+        context,
         sum(item.prompt_tokens for item in planned),
         sum(item.completion_tokens for item in planned),
     )
@@ -190,7 +188,7 @@ def _planned(task: LLMTask) -> PlannedTask:
 
 
 def _message_tokens(task: LLMTask) -> int:
-    return sum(estimate_tokens(str(message["content"])) for message in task.build_messages())
+    return prompt_tokens(as_messages(task.build_messages()))
 
 
 def run_generate_rubric(
@@ -218,7 +216,7 @@ def run_generate_rubric(
         if announce is not None:
             announce(f"using {outcome.provider}")
         complete = existing_results_complete(
-            assignment, exam_fingerprint(assignment), accept_offline=is_offline(context)
+            assignment, exam_fingerprint(assignment), accept_offline=context.client.is_local
         )
         if options.dry_run:
             outcome.plan = plan_rubric_run(context)

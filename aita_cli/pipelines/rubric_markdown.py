@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aita_cli.domain.models import AnswerKey, Question, Rubric
-from aita_cli.llm.offline import TEMPLATE_SOURCE
+from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.pipelines.rubric_tasks import format_points
 
 __all__ = ["OFFLINE_TEMPLATE", "QuestionResult", "render_rubrics_markdown"]

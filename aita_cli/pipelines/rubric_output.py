@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.execution.tasks import request_fingerprint
-from aita_cli.llm.offline import TEMPLATE_SOURCE
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.rubric_markdown import QuestionResult
 

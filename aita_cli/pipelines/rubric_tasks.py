@@ -18,7 +18,8 @@ from aita_cli.domain.models import AnswerKey, Question, Rubric, RubricCriterion,
 from aita_cli.errors import ResponseValidationError
 from aita_cli.execution.tasks import LLMTask
 from aita_cli.llm import task_kinds
-from aita_cli.llm.base import LLMParams, Message
+from aita_cli.llm.base import LLMParams
+from aita_cli.llm.messages import LLMMessage
 from aita_cli.pipelines.replies import describe_validation, json_object_from_reply
 
 __all__ = [
@@ -122,7 +123,7 @@ class AnswerKeyTask(LLMTask):
         super().__init__(answer_key_task_id(context.question_id))
         self.context = context
 
-    def build_messages(self) -> list[Message]:
+    def build_messages(self) -> list[LLMMessage]:
         prompt = (
             f"{self.context.describe()}\n\n"
             "Write the answer key for this question: the correct answer, the solution "
@@ -133,10 +134,7 @@ class AnswerKeyTask(LLMTask):
             "solution_steps (list of strings), alternative_answers (list of strings), "
             "explanation and grading_notes."
         )
-        return [
-            {"role": "system", "content": _SYSTEM_PROMPT},
-            {"role": "user", "content": prompt},
-        ]
+        return [LLMMessage.system(_SYSTEM_PROMPT), LLMMessage.user(prompt)]
 
     def get_llm_params(self) -> LLMParams:
         return {"json_schema": {"name": task_kinds.ANSWER_KEY, "schema": ANSWER_KEY_SCHEMA}}
@@ -200,7 +198,7 @@ class RubricTask(LLMTask):
         result = self.dependency_results[self.answer_key_id]
         return result if isinstance(result, AnswerKey) else AnswerKey.model_validate(result)
 
-    def build_messages(self) -> list[Message]:
+    def build_messages(self) -> list[LLMMessage]:
         points = format_points(self.context.points)
         prompt = (
             f"{self.context.describe()}\n\n"
@@ -212,10 +210,7 @@ class RubricTask(LLMTask):
             "Reply with one JSON object with the fields question_id, total_points and "
             "criteria (a list of objects with name, description, points and examples)."
         )
-        return [
-            {"role": "system", "content": _SYSTEM_PROMPT},
-            {"role": "user", "content": prompt},
-        ]
+        return [LLMMessage.system(_SYSTEM_PROMPT), LLMMessage.user(prompt)]
 
     def get_llm_params(self) -> LLMParams:
         return {"json_schema": {"name": task_kinds.RUBRIC, "schema": RUBRIC_SCHEMA}}

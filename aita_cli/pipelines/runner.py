@@ -28,7 +28,6 @@ from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.factory import create_client
-from aita_cli.llm.offline import OFFLINE_MODEL, OfflineLLMClient
 from aita_cli.llm.pricing import price_table_from_settings
 
 __all__ = [
@@ -37,18 +36,11 @@ __all__ = [
     "RunOptions",
     "checkpoint_name",
     "estimate_cost",
-    "estimate_tokens",
     "exit_code_for",
-    "is_offline",
-    "model_id",
     "open_run",
     "resume_command",
     "retry_count",
 ]
-
-# A rough, provider-neutral rule of thumb: English text averages about four characters
-# per token. Dry runs only need the order of magnitude.
-_CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True)
@@ -118,7 +110,7 @@ def open_run(
                 f"{active_client.describe()} cannot read images: set AITA_VISION_MODEL to "
                 "a vision-capable model, or use --provider offline"
             )
-        overrides = {**_offline_pacing(settings, active_client), **(executor_overrides or {})}
+        overrides = {**_local_pacing(settings, active_client), **(executor_overrides or {})}
         executor = create_executor(active_client, settings=settings, **overrides)
         try:
             yield RunContext(options, settings, assignment, active_client, executor)
@@ -129,28 +121,29 @@ def open_run(
             active_client.close()
 
 
-# Offline OCR reads one page at a time on every core; two workers keep it busy (one
-# renders the next page while the other is read). More only hold pages in memory:
-# measured on the sample, 5 workers took 10.3 s and 1.2 GB, 2 took 8.5 s and 0.75 GB.
-_OFFLINE_WORKERS = 2
+# A local backend (offline OCR) reads one page at a time on every core; two workers keep
+# it busy (one renders the next page while the other is read). More only hold pages in
+# memory: measured on the sample, 5 workers took 10.3 s and 1.2 GB, 2 took 8.5 s and
+# 0.75 GB.
+_LOCAL_WORKERS = 2
 
 
-def _offline_pacing(settings: Settings, client: LLMClient) -> dict[str, Any]:
-    """The offline backend's own defaults, where the user did not choose.
+def _local_pacing(settings: Settings, client: LLMClient) -> dict[str, Any]:
+    """A local backend's own defaults, where the user did not choose.
 
-    The 10/s rate default protects a remote provider; the offline backend has none, so
-    pacing it only slows a local run down. Its OCR is serialised, so workers beyond two
-    only cost memory. An explicit flag or AITA_* value (including one from .env) is
-    still honoured: `model_fields_set` holds what was given.
+    The 10/s rate default protects a remote provider; a local backend has none, so
+    pacing it only slows a local run down. Its work runs on this machine's cores, so
+    workers beyond two only cost memory. An explicit flag or AITA_* value (including
+    one from .env) is still honoured: `model_fields_set` holds what was given.
     """
-    if not isinstance(client, OfflineLLMClient):
+    if not client.is_local:
         return {}
     given = settings.model_fields_set
     overrides: dict[str, Any] = {}
     if "rate_limit_rps" not in given:
         overrides["rate_limit"] = 0.0
     if "max_workers" not in given:
-        overrides["max_workers"] = min(settings.max_workers, _OFFLINE_WORKERS)
+        overrides["max_workers"] = min(settings.max_workers, _LOCAL_WORKERS)
     return overrides
 
 
@@ -178,11 +171,6 @@ def retry_count(result: BatchExecutionResult) -> int:
     return sum(max(0, item.attempts - 1) for item in result.task_results if not item.resumed)
 
 
-def estimate_tokens(text: str) -> int:
-    """About how many tokens `text` is (~4 characters each); at least 1."""
-    return max(1, (len(text) + _CHARS_PER_TOKEN - 1) // _CHARS_PER_TOKEN)
-
-
 def resume_command(command: str, options: RunOptions) -> str:
     """The command line that continues an interrupted or budget-stopped run: the same
     assignment, data dir, provider and model as given, so it works from where it ran."""
@@ -196,41 +184,29 @@ def resume_command(command: str, options: RunOptions) -> str:
     return shlex.join([*words, "--resume"])
 
 
-def is_offline(context: RunContext) -> bool:
-    """Whether this run uses the offline backend (templates and OCR, no model)."""
-    return isinstance(context.client, OfflineLLMClient)
-
-
-def model_id(context: RunContext, *, vision: bool = False) -> str:
-    """The model a run's requests go to, as far as the configuration says."""
-    if is_offline(context):
-        return OFFLINE_MODEL
-    attribute = "vision_model" if vision else "model"
-    chosen = getattr(context.client, attribute, None)
-    if vision and not chosen:
-        chosen = getattr(context.client, "model", None)
-    configured = context.settings.vision_model if vision else context.settings.model
-    return str(chosen or configured or context.settings.model or "unknown")
-
-
 @dataclass(frozen=True)
 class CostEstimate:
-    """A dry run's guess at what a run would cost."""
+    """A dry run's guess at what a run would cost. `local`: the backend runs here and
+    costs nothing (offline)."""
 
     model: str
     prompt_tokens: int
     completion_tokens: int
     cost: float
     price_known: bool
+    local: bool = False
 
 
 def estimate_cost(
-    settings: Settings, model: str, prompt_tokens: int, completion_tokens: int
+    context: RunContext, prompt_tokens: int, completion_tokens: int, *, vision: bool = False
 ) -> CostEstimate:
-    """Price planned tokens with the configured price table (0.0 for unknown models)."""
-    if model == OFFLINE_MODEL:  # the offline backend is free
-        return CostEstimate(model, prompt_tokens, completion_tokens, 0.0, price_known=True)
-    prices = price_table_from_settings(settings)
+    """Price planned tokens for the run's model with the configured price table (0.0 for
+    unknown models and for a local backend)."""
+    client = context.client
+    model = client.model_for(vision=vision)
+    if client.is_local:
+        return CostEstimate(model, prompt_tokens, completion_tokens, 0.0, True, local=True)
+    prices = price_table_from_settings(context.settings)
     return CostEstimate(
         model=model,
         prompt_tokens=prompt_tokens,

@@ -20,10 +20,11 @@ from typing import Any
 import orjson
 
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.provenance import OCR_SOURCE
 from aita_cli.domain.submissions import StudentSubmission, SubmissionScan, scan_submissions
 from aita_cli.errors import EXIT_OK, EXIT_TASKS_FAILED
 from aita_cli.execution.results import BatchExecutionResult
-from aita_cli.llm.offline import OCR_SOURCE
+from aita_cli.llm import tokens
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.runner import (
     CostEstimate,
@@ -31,10 +32,7 @@ from aita_cli.pipelines.runner import (
     RunOptions,
     checkpoint_name,
     estimate_cost,
-    estimate_tokens,
     exit_code_for,
-    is_offline,
-    model_id,
     open_run,
     resume_command,
 )
@@ -52,7 +50,6 @@ from aita_cli.pipelines.transcripts import (
 
 __all__ = [
     "COMPLETION_TOKENS_PER_PAGE",
-    "IMAGE_TOKENS_PER_PAGE",
     "OPERATION",
     "TranscribeOutcome",
     "TranscribePlan",
@@ -61,9 +58,8 @@ __all__ = [
 ]
 
 OPERATION = "transcribe"
-# A page image costs a vision model roughly 800-1100 tokens (an A4 scan capped at 2000
-# pixels is about six 512-pixel tiles); the reply is the page's text plus its answers.
-IMAGE_TOKENS_PER_PAGE = 1000
+# A typical reply: the page's text plus its answers. (A page image is counted from its
+# pixel size, by `aita_cli.llm.tokens`.)
 COMPLETION_TOKENS_PER_PAGE = 500
 _NAMES_SHOWN = 10  # students named in one notice line
 
@@ -136,7 +132,7 @@ def _run(context: RunContext, only: Sequence[str]) -> TranscribeOutcome:
     kept = (
         set()
         if context.options.force
-        else _complete_students(assignment, scan, render, accept_offline=is_offline(context))
+        else _complete_students(assignment, scan, render, accept_offline=context.client.is_local)
     )
     todo = [student for student in scan.students if student.output_name not in kept]
     outcome = _new_outcome(context, scan, kept)
@@ -251,16 +247,16 @@ def _plan(
     tasks: dict[str, list[PageTranscriptionTask]],
 ) -> TranscribePlan:
     all_tasks = [task for group in tasks.values() for task in group]
-    prompt_tokens = sum(
-        estimate_tokens(task.get_system_prompt() + "\n" + task.get_prompt_text())
-        for task in all_tasks
+    messages = [message for task in all_tasks for message in task.build_messages()]
+    text_tokens = sum(tokens.text_tokens(message.text) for message in messages)
+    image_tokens = sum(
+        tokens.attachment_tokens(image) for message in messages for image in message.images
     )
-    image_tokens = IMAGE_TOKENS_PER_PAGE * len(all_tasks)
     estimate = estimate_cost(
-        context.settings,
-        model_id(context, vision=True),
-        prompt_tokens + image_tokens,
+        context,
+        text_tokens + image_tokens,
         COMPLETION_TOKENS_PER_PAGE * len(all_tasks),
+        vision=True,
     )
     # alice.pdf and alice/ are two students of one name: two rows, told apart by their
     # output names, never one row hiding the other's pages.

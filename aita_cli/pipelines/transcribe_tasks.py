@@ -1,7 +1,7 @@
 """One model request per scanned page: the transcription task and its reply parsing.
 
-A page is rendered in the worker that sends it, just before sending
-(`get_image_urls`), and its fingerprint is taken from the file's identity instead of
+A page travels as a `LazyImage`: the client renders it in the worker that sends it,
+just before sending, and its fingerprint is taken from the file's identity instead of
 its pixels (`image_identity`), so a run over hundreds of pages never holds more than the
 pages in flight.
 """
@@ -16,11 +16,12 @@ from pydantic import ValidationError
 
 from aita_cli.domain.models import ExamSpec, PageImage, PageTranscription
 from aita_cli.domain.naming import natural_key
-from aita_cli.domain.pages import page_identity, render_page_data_url
-from aita_cli.errors import ResponseValidationError
+from aita_cli.domain.pages import page_identity, page_pixel_size, render_page
+from aita_cli.errors import InputError, ResponseValidationError
 from aita_cli.execution.tasks import VisionLLMTask
 from aita_cli.llm import task_kinds
 from aita_cli.llm.base import LLMParams
+from aita_cli.llm.messages import EncodedImage, LazyImage
 from aita_cli.pipelines.replies import describe_validation, json_object_from_reply
 
 __all__ = [
@@ -150,9 +151,24 @@ class PageTranscriptionTask(VisionLLMTask):
             ]
         )
 
-    def get_image_urls(self) -> list[str]:
-        # Rendered here, in the worker, right before sending: never kept on the task.
-        return [render_page_data_url(self.page, dpi=self.dpi, max_side=self.max_side)]
+    def get_images(self) -> list[LazyImage]:
+        # Rendered by the client, in the worker, right before sending: never kept here.
+        return [
+            LazyImage(
+                self._render,
+                identity=self.image_identity(),
+                size=self._pixel_size,
+            )
+        ]
+
+    def _pixel_size(self) -> tuple[int, int] | None:
+        try:
+            return page_pixel_size(self.page, dpi=self.dpi, max_side=self.max_side)
+        except InputError:
+            return None  # estimated as a full page; sending it will report the problem
+
+    def _render(self) -> EncodedImage:
+        return EncodedImage(*render_page(self.page, dpi=self.dpi, max_side=self.max_side))
 
     def image_identity(self) -> Any:
         # The file's identity plus how it is rendered: a changed scan or a changed

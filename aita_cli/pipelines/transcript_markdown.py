@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aita_cli.llm.offline import OCR_SOURCE
+from aita_cli.domain.provenance import OCR_SOURCE
 
 __all__ = ["transcript_markdown"]
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from aita_cli.cli.app import app
-from aita_cli.llm.simulator import RunningSimulator, SimulatorConfig, start_simulator
+from aita_cli.simulate.server import RunningSimulator, SimulatorConfig, start_simulator
 from tests.pipelines.rubric_support import (
     QUESTIONS,
     USER_RUBRIC_FOR_3,

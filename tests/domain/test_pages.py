@@ -21,7 +21,8 @@ from aita_cli.domain.pages import (
     count_image_frames,
     count_pdf_pages,
     page_identity,
-    render_page_data_url,
+    page_pixel_size,
+    render_page,
     render_page_jpeg,
 )
 from aita_cli.errors import InputError
@@ -40,6 +41,12 @@ def image_page(path: Path, frame: int | None = None) -> PageImage:
         student="s", page_number=1, source_path=path, source_kind="image",
         image_frame_index=frame,
     )  # fmt: skip
+
+
+def render_page_data_url(page: PageImage, **options: int) -> str:
+    """The page as the data URL a provider would receive (what `render_page` sends)."""
+    media_type, data = render_page(page, **options)
+    return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
 def decode(jpeg: bytes) -> Image.Image:
@@ -347,3 +354,28 @@ def test_a_page_already_in_a_jpeg_mode_is_not_copied_again(mode: str) -> None:
     # transpose), not twice. Measured on an A4 RGB scan at 300 dpi: 177 -> 159 ms.
     image = Image.new(mode, (8, 8))
     assert _to_jpeg_mode(image) is image
+
+
+@pytest.mark.parametrize(
+    ("size", "max_side"), [((300, 400), 2000), ((500, 100), 400), ((1240, 1754), 1000)]
+)
+def test_pixel_size_is_known_without_rendering(
+    tmp_path: Path, size: tuple[int, int], max_side: int
+) -> None:
+    page = image_page(make_image(tmp_path / "p.png", size=size))
+    _, data = render_page(page, max_side=max_side)
+    with Image.open(io.BytesIO(data)) as sent:
+        assert page_pixel_size(page, max_side=max_side) == sent.size
+
+
+def test_pixel_size_of_a_pdf_page_matches_its_rendering(tmp_path: Path) -> None:
+    page = pdf_page(make_pdf(tmp_path / "s.pdf", pages=1))
+    with Image.open(io.BytesIO(render_page_jpeg(page, dpi=100))) as sent:
+        width, height = page_pixel_size(page, dpi=100)
+        assert abs(width - sent.size[0]) <= 1
+        assert abs(height - sent.size[1]) <= 1
+
+
+def test_pixel_size_of_a_turned_image_swaps_its_sides(tmp_path: Path) -> None:
+    page = image_page(_rotated_png(tmp_path / "p.png"))
+    assert page_pixel_size(page) == (40, 60)

@@ -11,8 +11,8 @@ from typing import Any
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.progress import ProgressSnapshot
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask, SimpleLLMTask
-from aita_cli.llm.base import Message
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.llm.messages import LLMMessage, MessageLike
+from aita_cli.simulate.scripted import ScriptedLLMClient
 
 
 class FakeClock:
@@ -66,9 +66,9 @@ def number_tasks(count: int, prefix: str = "t") -> list[LLMTask]:
 class DependentTask(SimpleLLMTask):
     """Puts its dependencies' results into its prompt."""
 
-    def build_messages(self) -> list[Message]:
+    def build_messages(self) -> list[LLMMessage]:
         known = ", ".join(f"{k}={v}" for k, v in sorted(self.dependency_results.items()))
-        return [{"role": "user", "content": f"{self.prompt} given {known}"}]
+        return [LLMMessage.user(f"{self.prompt} given {known}")]
 
 
 class CountingTask(SimpleLLMTask):
@@ -89,7 +89,7 @@ class SolveTask(BatchableLLMTask):
         super().__init__(task_id)
         self.group = group
 
-    def build_messages(self) -> list[Message]:
+    def build_messages(self) -> list[MessageLike]:
         return [{"role": "user", "content": f"solve {self.task_id}"}]
 
     def parse_response(self, text: str) -> Any:
@@ -112,7 +112,7 @@ class CombinedSolve(LLMTask):
         super().__init__(task_id)
         self.member_ids = [member.task_id for member in members]
 
-    def build_messages(self) -> list[Message]:
+    def build_messages(self) -> list[MessageLike]:
         return [{"role": "user", "content": "batch: " + ",".join(self.member_ids)}]
 
     def parse_response(self, text: str) -> Any:
@@ -122,8 +122,8 @@ class CombinedSolve(LLMTask):
 def solve_reply(drop: frozenset[str] = frozenset()) -> Any:
     """A reply_fn answering SolveTask and CombinedSolve prompts (minus `drop` ids)."""
 
-    def reply(messages: list[Message], params: dict[str, Any]) -> str:
-        text = str(messages[0]["content"])
+    def reply(messages: list[LLMMessage], params: dict[str, Any]) -> str:
+        text = messages[0].text
         if text.startswith("batch: "):
             ids = text.removeprefix("batch: ").split(",")
             return json.dumps({i: f"answer {i}" for i in ids if i not in drop})

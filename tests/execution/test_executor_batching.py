@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.simulate.scripted import ScriptedLLMClient
 from aita_cli.usage import Usage
 from tests.execution._executor_support import (
     SolveTask,
@@ -20,7 +20,7 @@ def test_compatible_tasks_are_combined_and_split(tmp_path: Path) -> None:
     tasks = [SolveTask(f"s{i}") for i in range(7)]
     with make_executor(client, tmp_path, max_workers=1, max_batch_size=3) as executor:
         result = executor.execute_batch(tasks, checkpoint_name="exam_solve")
-    prompts = [str(call.messages[0]["content"]) for call in client.calls]
+    prompts = [call.messages[0].text for call in client.calls]
     assert prompts == ["batch: s0,s1,s2", "batch: s3,s4,s5", "solve s6"]
     assert [r.result for r in result.task_results] == [f"answer s{i}" for i in range(7)]
     assert result.task_results[0].cost == 0.01  # an even share of its call
@@ -42,7 +42,7 @@ def test_only_compatible_neighbours_are_combined() -> None:
     ]
     with make_executor(client, max_workers=1) as executor:
         result = executor.execute_batch(tasks)
-    prompts = [str(call.messages[0]["content"]) for call in client.calls]
+    prompts = [call.messages[0].text for call in client.calls]
     assert prompts == ["solve a", "batch: b,c", "solve d"]
     assert result.success_rate == 100.0
 
@@ -52,7 +52,7 @@ def test_a_member_missing_from_the_split_is_retried_alone(tmp_path: Path) -> Non
     tasks = [SolveTask(f"s{i}") for i in range(4)]
     with make_executor(client, tmp_path, max_workers=1) as executor:
         result = executor.execute_batch(tasks, checkpoint_name="exam_solve")
-    prompts = [str(call.messages[0]["content"]) for call in client.calls]
+    prompts = [call.messages[0].text for call in client.calls]
     assert prompts == ["batch: s0,s1,s2,s3", "solve s2"]
     s2 = result.get_result_by_id("s2")
     assert s2 is not None
@@ -88,6 +88,6 @@ def test_batchable_tasks_released_one_by_one_still_share_a_call() -> None:
     dependents = [_SolveAfter(f"d{i}", f"p{i}") for i in range(4)]
     with make_executor(client, max_workers=1, max_batch_size=8) as executor:
         result = executor.execute_batch([*parents, *dependents])
-    prompts = [str(call.messages[0]["content"]) for call in client.calls]
+    prompts = [call.messages[0].text for call in client.calls]
     assert prompts == [f"solve p{i}" for i in range(4)] + ["batch: d0,d1,d2,d3"]
     assert result.success_rate == 100.0

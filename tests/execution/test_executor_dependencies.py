@@ -11,7 +11,7 @@ import pytest
 from aita_cli.errors import BadRequestError, InputError
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from aita_cli.simulate.scripted import ScriptedLLMClient, ScriptedReply
 from tests.execution._executor_support import DependentTask, make_executor
 
 
@@ -105,7 +105,7 @@ def test_bad_batches_are_rejected_before_anything_runs(tasks: list[Any], message
 def test_results_come_back_in_the_order_given() -> None:
     rng = random.Random(3)
     delays = {f"t{i}": rng.uniform(0, 0.004) for i in range(40)}
-    client = ScriptedLLMClient(lambda m, p: "1", latency=lambda m, p: delays[str(m[0]["content"])])
+    client = ScriptedLLMClient(lambda m, p: "1", latency=lambda m, p: delays[m[0].text])
     tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(40)]
     with make_executor(client, max_workers=8) as executor:
         result = executor.execute_batch(tasks)

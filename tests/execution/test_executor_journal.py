@@ -14,7 +14,7 @@ from aita_cli.execution.batch_journal import open_batch_journal
 from aita_cli.execution.checkpoint import CheckpointJournal, CheckpointManager, JournalRecord
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.execution.tasks import LLMTask, SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.simulate.scripted import ScriptedLLMClient
 from tests.execution._executor_support import (
     CountingTask,
     DependentTask,

@@ -7,6 +7,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -21,8 +22,9 @@ from aita_cli.errors import RateLimitError as ProviderRateLimitError
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.base import LLMResponse, Message
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.llm.base import LLMResponse
+from aita_cli.llm.messages import LLMMessage
+from aita_cli.simulate.scripted import ScriptedLLMClient
 from aita_cli.usage import Usage
 from tests.execution._executor_support import FakeClock, RecordingReporter, make_executor
 
@@ -130,9 +132,9 @@ def test_parse_failure_is_reasked_with_the_error_text() -> None:
         result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
     assert result.task_results[0].result == 42
     second = client.calls_for("q")[1].messages
-    assert [m["role"] for m in second] == ["user", "assistant", "user"]
-    assert second[1]["content"] == "forty-two"
-    assert "invalid literal for int()" in second[2]["content"]
+    assert [m.role for m in second] == ["user", "assistant", "user"]
+    assert second[1].text == "forty-two"
+    assert "invalid literal for int()" in second[2].text
 
 
 def test_validation_error_reask_is_bounded() -> None:
@@ -148,7 +150,7 @@ def test_validation_error_reask_is_bounded() -> None:
     assert result.task_results[0].error == "3 is odd; the answer must be even"
     last = client.calls_for("q")[-1].messages
     assert len(last) == 5  # the prompt plus two rounds of reply and correction
-    assert "must be even" in last[-1]["content"]
+    assert "must be even" in last[-1].text
 
 
 def test_failed_attempts_are_charged() -> None:
@@ -208,7 +210,7 @@ def test_any_parse_error_is_reasked() -> None:
     with make_executor(client) as executor:
         result = executor.execute_batch([SimpleLLMTask("q", "q", needs_answer_key)])
     assert result.task_results[0].result == "5"
-    correction = client.calls_for("q")[1].messages[-1]["content"]
+    correction = client.calls_for("q")[1].messages[-1].text
     assert "KeyError: 'answer'" in correction
 
 
@@ -230,6 +232,7 @@ class _WindowedProvider:
     call beyond that with a 429 whose Retry-After is shorter than the window needs."""
 
     supports_vision = False
+    is_local = False
 
     def __init__(self, limit: int, window: float, retry_after: float) -> None:
         self._limit, self._window, self._retry_after = limit, window, retry_after
@@ -240,10 +243,13 @@ class _WindowedProvider:
     def describe(self) -> str:
         return "windowed test provider"
 
+    def model_for(self, *, vision: bool = False) -> str:
+        return "windowed"
+
     def close(self) -> None:
         return None
 
-    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+    def complete(self, messages: Sequence[LLMMessage], **params: Any) -> LLMResponse:
         now = time.monotonic()
         with self._lock:
             while self._accepted and self._accepted[0] <= now - self._window:

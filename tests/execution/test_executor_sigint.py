@@ -20,7 +20,7 @@ _CHILD = """
 import json, sys, threading
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from aita_cli.simulate.scripted import ScriptedLLMClient, ScriptedReply
 
 client = ScriptedLLMClient(lambda m, p: "1", gate_timeout=30.0)
 client.script("t1", ScriptedReply(content="1", gate=threading.Event()))

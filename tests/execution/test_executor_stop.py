@@ -15,8 +15,8 @@ from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.tasks import SimpleLLMTask
-from aita_cli.llm.base import Message
-from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply, first_user_text
+from aita_cli.llm.messages import LLMMessage
+from aita_cli.simulate.scripted import ScriptedLLMClient, ScriptedReply, first_user_text
 from tests.execution._executor_support import RecordingReporter, make_executor, number_tasks
 
 NAME = "exam1_transcribe"
@@ -25,7 +25,7 @@ NAME = "exam1_transcribe"
 def test_request_stop_starts_nothing_new_and_is_resumable(tmp_path: Path) -> None:
     executors: list[ParallelLLMExecutor] = []
 
-    def stop_during_t1(messages: list[Message], params: dict[str, Any]) -> str:
+    def stop_during_t1(messages: list[LLMMessage], params: dict[str, Any]) -> str:
         # Stop while t1 is in flight: t2 already waits in the pool's queue, and it must
         # not be sent.
         if first_user_text(messages, params) == "t1":
@@ -208,7 +208,7 @@ def test_a_batch_started_from_a_completion_callback_is_refused_not_hung() -> Non
 def test_a_worker_starts_its_next_job_without_waiting_for_the_scheduler() -> None:
     t1_started = threading.Event()
 
-    def reply(messages: list[Message], params: dict[str, Any]) -> str:
+    def reply(messages: list[LLMMessage], params: dict[str, Any]) -> str:
         if first_user_text(messages, params) == "t1":
             t1_started.set()
         return "1"

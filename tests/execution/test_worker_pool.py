@@ -10,7 +10,7 @@ import pytest
 
 from aita_cli.execution.tasks import SimpleLLMTask
 from aita_cli.execution.worker_pool import WorkerPool
-from aita_cli.llm.scripted import ScriptedLLMClient
+from aita_cli.simulate.scripted import ScriptedLLMClient
 from tests.execution._executor_support import make_executor
 
 

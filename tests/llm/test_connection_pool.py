@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from aita_cli.llm.connection_pool import PooledConnections
-from aita_cli.llm.simulator import SimulatorConfig, start_simulator
+from aita_cli.simulate.server import SimulatorConfig, start_simulator
 
 BODY = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hello"}]})
 

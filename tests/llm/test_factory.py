@@ -12,6 +12,7 @@ from aita_cli.config import load_settings
 from aita_cli.errors import ConfigError, LLMTimeoutError
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.factory import choose_provider, create_client, create_openrouter_client
+from aita_cli.llm.messages import LLMMessage
 from aita_cli.llm.offline import OfflineLLMClient
 from aita_cli.llm.openai_client import OpenAICompatibleClient
 from tests.llm.openai_loopback import LoopbackServer, Reply, completion, serve
@@ -151,7 +152,7 @@ def test_pool_is_sized_to_the_workers_and_prices_come_from_env(
     monkeypatch.setenv("AITA_BASE_URL", server.url)
     monkeypatch.setenv("AITA_PRICES", '{"local-model": [2.0, 8.0]}')
     client = create_client(load_settings(model="local-model", max_workers=2))
-    messages = [{"role": "user", "content": "hi"}]
+    messages = [LLMMessage.user("hi")]
     with ThreadPoolExecutor(6) as pool:
         replies = list(pool.map(lambda _: client.complete(messages), range(12)))
     client.close()
@@ -167,5 +168,5 @@ def test_request_timeout_comes_from_settings(
     monkeypatch.setenv("AITA_REQUEST_TIMEOUT", "0.05")
     client = create_client(load_settings(model="m"))
     with pytest.raises(LLMTimeoutError):
-        client.complete([{"role": "user", "content": "hi"}])
+        client.complete([LLMMessage.user("hi")])
     client.close()

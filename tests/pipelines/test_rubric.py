@@ -16,10 +16,10 @@ from aita_cli.cli.generate_rubric import render_outcome
 from aita_cli.cli.options import RunOptions
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.llm import task_kinds
-from aita_cli.llm.base import Message
-from aita_cli.llm.scripted import ScriptedLLMClient
-from aita_cli.llm.synthesis import synthesize_reply
+from aita_cli.llm.messages import LLMMessage, messages_text
 from aita_cli.pipelines.rubric import RubricOutcome, run_generate_rubric
+from aita_cli.simulate.scripted import ScriptedLLMClient
+from aita_cli.simulate.synthesis import simulated_reply
 from tests.pipelines.rubric_support import (
     USER_RUBRIC_FOR_3,
     isolate_environment,
@@ -45,12 +45,12 @@ def exam(tmp_path: Path) -> Path:
     return write_exam(tmp_path / "data", user_rubrics={"3": USER_RUBRIC_FOR_3})
 
 
-def _synthesized(messages: list[Message], params: dict[str, Any]) -> str:
-    return synthesize_reply(messages, params, source=None) or "{}"
+def _synthesized(messages: list[LLMMessage], params: dict[str, Any]) -> str:
+    return simulated_reply(messages, params) or "{}"
 
 
-def _request_of(messages: list[Message], params: dict[str, Any]) -> tuple[str | None, str]:
-    text = task_kinds.prompt_text(messages)
+def _request_of(messages: list[LLMMessage], params: dict[str, Any]) -> tuple[str | None, str]:
+    text = messages_text(messages)
     question_id = task_kinds.read_prompt_field(text, task_kinds.QUESTION_ID_LINE) or ""
     return task_kinds.kind_of_request(params), question_id
 
@@ -90,7 +90,7 @@ def test_every_question_in_exam_order_with_the_user_rubric_as_given(exam: Path) 
     assert "provided by the instructor" in markdown
 
 
-def _bad_rubric_for_2a(messages: list[Message], params: dict[str, Any]) -> str:
+def _bad_rubric_for_2a(messages: list[LLMMessage], params: dict[str, Any]) -> str:
     kind, question_id = _request_of(messages, params)
     if kind == task_kinds.RUBRIC and question_id == "2a":
         return json.dumps(
@@ -110,7 +110,7 @@ def test_a_rubric_that_never_sums_is_reasked_then_marked_failed(exam: Path) -> N
         call for call in client.calls if _request_of(call.messages, call.params)[1] == "2a"
     ]
     assert len(rubric_calls) == 1 + 3  # the answer key, then the rubric and 2 re-asks
-    reasked = task_kinds.prompt_text(rubric_calls[-1].messages)
+    reasked = messages_text(rubric_calls[-1].messages)
     assert "criteria sum to 9, but question 2a is worth 10 points" in reasked
     rubrics = read_json(exam / "results" / "rubrics.json")
     entry = next(item for item in rubrics["rubrics"] if item["question_id"] == "2a")
@@ -130,7 +130,7 @@ def test_a_rubric_corrected_on_the_reask_is_accepted(exam: Path) -> None:
     asked: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def wrong_once(messages: list[Message], params: dict[str, Any]) -> str:
+    def wrong_once(messages: list[LLMMessage], params: dict[str, Any]) -> str:
         kind, question_id = _request_of(messages, params)
         if kind == task_kinds.RUBRIC:
             with lock:
@@ -148,7 +148,7 @@ def test_a_rubric_corrected_on_the_reask_is_accepted(exam: Path) -> None:
 
 
 def test_a_failed_answer_key_fails_its_rubric_as_a_dependency(exam: Path) -> None:
-    def broken_key_for_2(messages: list[Message], params: dict[str, Any]) -> str:
+    def broken_key_for_2(messages: list[LLMMessage], params: dict[str, Any]) -> str:
         if _request_of(messages, params) == (task_kinds.ANSWER_KEY, "2"):
             return "I think the answer is photosynthesis."
         return _synthesized(messages, params)

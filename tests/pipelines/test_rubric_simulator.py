@@ -13,8 +13,8 @@ import pytest
 
 from aita_cli.cli.options import RunOptions
 from aita_cli.execution.retry import RetryPolicy
-from aita_cli.llm.simulator import SimulatorConfig, start_simulator
 from aita_cli.pipelines.rubric import run_generate_rubric
+from aita_cli.simulate.server import SimulatorConfig, start_simulator
 from tests.pipelines.rubric_support import (
     QUESTIONS,
     USER_RUBRIC_FOR_3,

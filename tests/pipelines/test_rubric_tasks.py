@@ -9,13 +9,15 @@ import pytest
 from aita_cli.domain.models import AnswerKey, Question, QuestionType
 from aita_cli.errors import ResponseValidationError
 from aita_cli.llm import task_kinds
-from aita_cli.llm.synthesis import synthesize_reply
+from aita_cli.llm.messages import messages_text
+from aita_cli.llm.offline_templates import template_reply
 from aita_cli.pipelines.rubric_tasks import (
     AnswerKeyTask,
     QuestionContext,
     RubricTask,
     parse_json_object,
 )
+from aita_cli.simulate.synthesis import simulated_reply
 
 
 def _context(points: float = 10, question_id: str = "2a") -> QuestionContext:
@@ -38,7 +40,7 @@ def _rubric_task(points: float = 10) -> RubricTask:
 
 def test_answer_key_prompt_carries_the_labelled_lines_and_instructions() -> None:
     task = AnswerKeyTask(_context(2.5))
-    text = task_kinds.prompt_text(task.build_messages())
+    text = messages_text(task.build_messages())
     assert task_kinds.read_prompt_field(text, task_kinds.QUESTION_ID_LINE) == "2a"
     assert task_kinds.read_prompt_field(text, task_kinds.QUESTION_TYPE_LINE) == "calculation"
     assert task_kinds.read_prompt_field(text, task_kinds.QUESTION_POINTS_LINE) == "2.5"
@@ -59,7 +61,7 @@ def test_schemas_leave_out_source_and_require_every_field() -> None:
 
 
 def test_rubric_prompt_contains_the_answer_key() -> None:
-    text = task_kinds.prompt_text(_rubric_task().build_messages())
+    text = messages_text(_rubric_task().build_messages())
     assert "Correct answer: 80 km/h" in text
     assert "exactly 10" in text
     assert _rubric_task().dependencies == ("answer_key/2a",)
@@ -67,16 +69,12 @@ def test_rubric_prompt_contains_the_answer_key() -> None:
 
 def test_synthesized_replies_parse() -> None:
     key_task = AnswerKeyTask(_context(2.5))
-    key_reply = synthesize_reply(
-        key_task.build_messages(), key_task.get_llm_params(), source="offline-template"
-    )
+    key_reply = template_reply(key_task.build_messages(), key_task.get_llm_params())
     assert key_reply is not None
     key = key_task.parse_response(key_reply)
     assert key.source == "offline-template"
     rubric_task = _rubric_task(2.5)
-    rubric_reply = synthesize_reply(
-        rubric_task.build_messages(), rubric_task.get_llm_params(), source=None
-    )
+    rubric_reply = simulated_reply(rubric_task.build_messages(), rubric_task.get_llm_params())
     assert rubric_reply is not None
     assert rubric_task.parse_response(rubric_reply).total_points == 2.5
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from aita_cli.cli.options import RunOptions
-from aita_cli.llm.scripted import ScriptedLLMClient
 from aita_cli.pipelines.runner import open_run, resume_command
+from aita_cli.simulate.scripted import ScriptedLLMClient
 from tests.pipelines.rubric_support import isolate_environment, write_exam
 
 

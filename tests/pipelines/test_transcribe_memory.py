@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import tracemalloc
@@ -12,9 +13,9 @@ from PIL import Image
 
 from aita_cli.cli.options import RunOptions
 from aita_cli.domain.models import PageImage
-from aita_cli.domain.pages import render_page_data_url
-from aita_cli.llm.simulator import SimulatorConfig, start_simulator
+from aita_cli.domain.pages import render_page
 from aita_cli.pipelines.transcribe import run_transcribe
+from aita_cli.simulate.server import SimulatorConfig, start_simulator
 from tests.pipelines.transcribe_support import make_assignment
 
 PAGES = 300
@@ -39,13 +40,12 @@ def test_peak_memory_over_300_pages_is_a_fraction_of_the_rendered_pages(
     _noise_page(original)
     for number in range(1, PAGES + 1):
         os.link(original, folder / f"page{number}.png")  # 300 pages, one file on disk
-    one_page = len(
-        render_page_data_url(
-            PageImage(student="x", page_number=1, source_path=original, source_kind="image"),
-            dpi=DPI,
-            max_side=MAX_SIDE,
-        )
+    _, rendered = render_page(
+        PageImage(student="x", page_number=1, source_path=original, source_kind="image"),
+        dpi=DPI,
+        max_side=MAX_SIDE,
     )
+    one_page = len(base64.b64encode(rendered))  # as it travels, in a data URL
     all_pages = one_page * PAGES
 
     with start_simulator(SimulatorConfig(latency=0.0)) as sim:

@@ -12,8 +12,8 @@ from typer.testing import CliRunner, Result
 
 from aita_cli.cli.app import app
 from aita_cli.cli.options import RunOptions
-from aita_cli.llm.simulator import RunningSimulator, SimulatorConfig, start_simulator
 from aita_cli.pipelines.transcribe import run_transcribe
+from aita_cli.simulate.server import RunningSimulator, SimulatorConfig, start_simulator
 from tests.pipelines.transcribe_support import add_students, env_for, make_assignment, make_pdf
 
 runner = CliRunner()

@@ -12,6 +12,8 @@ from PIL import Image
 from aita_cli.domain.models import ExamSpec, PageImage, PageTranscription
 from aita_cli.errors import ResponseValidationError
 from aita_cli.llm import task_kinds
+from aita_cli.llm.messages import LazyImage, messages_text
+from aita_cli.llm.openai_wire import wire_messages
 from aita_cli.pipelines.transcribe_tasks import (
     PageTranscriptionTask,
     parse_page_transcription,
@@ -36,7 +38,7 @@ def _task(
 
 def test_prompt_carries_the_labelled_lines_and_params_declare_the_kind(tmp_path: Path) -> None:
     task = _task(make_image(tmp_path / "p.png", ["2a. 42"]))
-    text = task_kinds.prompt_text(task.build_messages())
+    text = messages_text(task.build_messages())
     assert task.task_id == "al/p002"
     assert task_kinds.read_prompt_field(text, task_kinds.PAGE_NUMBER_LINE) == "2"
     assert task_kinds.read_prompt_field(text, task_kinds.PAGE_QUESTIONS_LINE) == "2a, 10"
@@ -54,9 +56,11 @@ def test_a_page_without_listed_questions_has_an_empty_questions_line(tmp_path: P
     assert "Q3" in text  # falls back to question markers
 
 
-def test_the_image_is_rendered_when_messages_are_built(tmp_path: Path) -> None:
+def test_the_image_is_rendered_when_it_is_sent(tmp_path: Path) -> None:
     task = _task(make_image(tmp_path / "p.png", ["2a. 42"]))
-    parts = task.build_messages()[-1]["content"]
+    [attachment] = task.build_messages()[-1].images
+    assert isinstance(attachment, LazyImage)  # nothing rendered yet
+    parts = wire_messages(task.build_messages())[-1]["content"]
     url = parts[1]["image_url"]["url"]
     assert url.startswith("data:image/jpeg;base64,")
     with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:

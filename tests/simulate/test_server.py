@@ -13,7 +13,7 @@ import pytest
 from aita_cli.domain.models import AnswerKey, PageTranscription, Rubric
 from aita_cli.errors import ConfigError
 from aita_cli.llm import task_kinds as tk
-from aita_cli.llm.simulator import (
+from aita_cli.simulate.server import (
     ARRIVAL_TOLERANCE_S,
     RequestRateLimiter,
     RunningSimulator,

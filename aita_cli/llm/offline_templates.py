@@ -1,17 +1,17 @@
-"""Deterministic replies to aita's own tasks, for backends that answer without a model.
+"""Template replies for the offline backend: what aita can say without a model.
 
-The offline backend (templates) and `aita simulate` both answer answer-key, rubric and
-page-transcription requests here. A request names its kind and carries the facts a reply
-needs as prompt lines (`aita_cli.llm.task_kinds`); the reply is the JSON text of the shape
-the kind asks for, valid against `aita_cli.domain.models`. A re-ask (the last user message
-states what was wrong) needs no special handling: the reply is already right.
+An answer key comes back as a template whose every field is marked for the instructor to
+complete (`TEMPLATE_MARK`); a rubric gets the criteria suited to the question's type,
+with points that sum exactly to the question's; a page request without an image says
+nothing was read. A request names its kind and carries the facts as prompt lines
+(`aita_cli.llm.task_kinds`); the reply is the JSON text of the shape that kind asks for,
+valid against `aita_cli.domain.models`. `aita simulate` reuses the rubric and the facts
+for its own, model-like replies (`aita_cli.simulate.synthesis`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,21 +19,18 @@ from typing import Any
 
 import orjson
 
+from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.llm import task_kinds as tk
-from aita_cli.llm.base import Message
-from aita_cli.usage import Usage
+from aita_cli.llm.messages import LLMMessage, messages_text
 
 __all__ = [
-    "CHARS_PER_TOKEN",
-    "IMAGE_TOKENS",
+    "TEMPLATE_MARK",
     "QuestionFacts",
     "allocate_points",
-    "estimate_usage",
-    "synthesize_reply",
+    "template_reply",
+    "template_rubric",
 ]
 
-CHARS_PER_TOKEN = 4
-IMAGE_TOKENS = 800  # a page image, roughly, as vision models count it
 TEMPLATE_MARK = "[TEMPLATE — instructor to complete]"
 DEFAULT_POINTS = 10.0
 # Point steps tried in order; the first that divides the total evenly is used.
@@ -68,53 +65,21 @@ class QuestionFacts:
         )
 
 
-def synthesize_reply(
-    messages: list[Message],
-    params: Mapping[str, Any],
-    *,
-    source: str | None,
-    rng: random.Random | None = None,
-) -> str | None:
-    """The JSON reply to an aita task request, or None when the kind is unknown.
-
-    `params` may be LLM params (with "json_schema") or an HTTP body (with
-    "response_format"). `source` is written into the reply when not None. Without `rng`,
-    the wording is chosen by a hash of the prompt, so the same request gets the same reply.
-    """
+def template_reply(messages: Sequence[LLMMessage], params: Mapping[str, Any]) -> str | None:
+    """The template JSON reply to an aita task request (marked with `TEMPLATE_SOURCE`),
+    or None when the request names no kind aita knows."""
     kind = tk.kind_of_request(dict(params))
     if kind is None:
         return None
-    text = tk.prompt_text(messages)
-    facts = QuestionFacts.from_prompt(text)
-    chooser = rng or random.Random(_stable_seed(text))
-    template = source is not None and source.startswith("offline")
+    facts = QuestionFacts.from_prompt(messages_text(messages))
     if kind == tk.ANSWER_KEY:
-        reply = _answer_key(facts, template=template)
+        reply = template_answer_key(facts)
     elif kind == tk.RUBRIC:
-        reply = _rubric(facts)
-    elif template:
-        reply = _page_template(facts)
+        reply = template_rubric(facts)
     else:
-        reply = _page_transcription(facts, chooser)
-    if source is not None:
-        reply["source"] = source
+        reply = template_page(facts)
+    reply["source"] = TEMPLATE_SOURCE
     return orjson.dumps(reply).decode()
-
-
-def estimate_usage(messages: Sequence[Message], reply: str) -> Usage:
-    """Tokens a call would use: ~4 characters a token, ~800 tokens an image."""
-    images = sum(
-        1
-        for message in messages
-        if isinstance(message.get("content"), list)
-        for part in message["content"]
-        if isinstance(part, dict) and part.get("type") == "image_url"
-    )
-    prompt_chars = len(tk.prompt_text(list(messages)))
-    return Usage(
-        prompt_tokens=_tokens(prompt_chars) + IMAGE_TOKENS * images,
-        completion_tokens=_tokens(len(reply)),
-    )
 
 
 def allocate_points(total: float, weights: Sequence[float]) -> list[tuple[int, float]]:
@@ -166,7 +131,8 @@ _CRITERIA: dict[str, tuple[tuple[str, str, float, str], ...]] = {
 }
 
 
-def _rubric(facts: QuestionFacts) -> dict[str, Any]:
+def template_rubric(facts: QuestionFacts) -> dict[str, Any]:
+    """Criteria suited to the question type, whose points sum exactly to its points."""
     template = _CRITERIA.get(facts.question_type, _CRITERIA["short_answer"])
     weights = [weight for _, _, weight, _ in template]
     criteria = [
@@ -181,68 +147,23 @@ def _rubric(facts: QuestionFacts) -> dict[str, Any]:
     return {"question_id": facts.question_id, "total_points": facts.points, "criteria": criteria}
 
 
-# --- answer keys ---------------------------------------------------------------------
-
-_SIMULATED_ANSWERS = {
-    "multiple_choice": "B",
-    "calculation": "42 (simulated result, with units)",
-    "long_answer": "A well-argued essay that states a thesis and supports it.",
-    "diagram": "A labelled diagram showing every required component.",
-}
+# --- answer keys and pages -----------------------------------------------------
 
 
-def _answer_key(facts: QuestionFacts, *, template: bool) -> dict[str, Any]:
+def template_answer_key(facts: QuestionFacts) -> dict[str, Any]:
+    """An answer key whose every field is marked for the instructor to complete."""
     question = facts.question_text or f"question {facts.question_id}"
-    if template:
-        answer = f"{TEMPLATE_MARK} Model answer to: {question}"
-        steps = [f"{TEMPLATE_MARK} Step {n} of the solution." for n in (1, 2, 3)]
-        alternatives = [f"{TEMPLATE_MARK} Other acceptable answers, if any."]
-        explanation = f"{TEMPLATE_MARK} Why the answer is correct. Question: {question}"
-        notes = f"{TEMPLATE_MARK} Partial credit rules for {facts.points:g} points."
-    else:
-        answer = _SIMULATED_ANSWERS.get(facts.question_type, f"Simulated answer to: {question}")
-        steps = ["Identify what is asked.", "Apply the relevant idea.", "State the result."]
-        alternatives = ["An equivalent answer in other words."]
-        explanation = f"Simulated explanation for question {facts.question_id}."
-        notes = f"Full {facts.points:g} points for a complete answer; partial credit per step."
     return {
         "question_id": facts.question_id,
-        "correct_answer": answer,
-        "solution_steps": steps,
-        "alternative_answers": alternatives,
-        "explanation": explanation,
-        "grading_notes": notes,
+        "correct_answer": f"{TEMPLATE_MARK} Model answer to: {question}",
+        "solution_steps": [f"{TEMPLATE_MARK} Step {n} of the solution." for n in (1, 2, 3)],
+        "alternative_answers": [f"{TEMPLATE_MARK} Other acceptable answers, if any."],
+        "explanation": f"{TEMPLATE_MARK} Why the answer is correct. Question: {question}",
+        "grading_notes": f"{TEMPLATE_MARK} Partial credit rules for {facts.points:g} points.",
     }
 
 
-# --- page transcriptions -------------------------------------------------------------
-
-_SENTENCES = (
-    "The derivative of x^2 is 2x, so the slope at x = 3 is 6.",
-    "Photosynthesis turns light, water and CO2 into glucose and oxygen.",
-    "The main cause was economic pressure, as the evidence in the text shows.",
-    "F = m * a = 2 kg * 3 m/s^2 = 6 N.",
-    "The cell membrane controls what enters and leaves the cell.",
-    "Answer: (C), because the other options contradict the premise.",
-)
-
-
-def _page_transcription(facts: QuestionFacts, rng: random.Random) -> dict[str, Any]:
-    answers = [
-        {"question_id": qid, "text": rng.choice(_SENTENCES)} for qid in facts.page_question_ids
-    ]
-    page = f"Page {facts.page_number}" if facts.page_number else "Page"
-    body = [f"Question {a['question_id']}: {a['text']}" for a in answers]
-    text = "\n\n".join([page, *body]) if body else f"{page}: handwritten working, no markers."
-    return {
-        "text": text,
-        "confidence": round(0.9 + rng.uniform(-0.04, 0.04), 3),
-        "notes": "simulated transcription",
-        "answers": answers,
-    }
-
-
-def _page_template(facts: QuestionFacts) -> dict[str, Any]:
+def template_page(facts: QuestionFacts) -> dict[str, Any]:
     """A page request that carried no image: nothing was read, and the reply says so."""
     answers = [
         {"question_id": qid, "text": f"{TEMPLATE_MARK} no page image was given"}
@@ -289,11 +210,3 @@ def _largest_remainder(steps: int, weights: Sequence[float]) -> list[int]:
     for index in by_remainder[: steps - sum(shares)]:
         shares[index] += 1
     return shares
-
-
-def _tokens(chars: int) -> int:
-    return math.ceil(chars / CHARS_PER_TOKEN)
-
-
-def _stable_seed(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")

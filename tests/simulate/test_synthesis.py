@@ -1,4 +1,5 @@
-"""Synthesized replies for aita's own tasks validate against the domain models."""
+"""Replies without a model (the offline templates and `aita simulate`'s) validate against
+the domain models."""
 
 from __future__ import annotations
 
@@ -9,9 +10,25 @@ from typing import Any
 import pytest
 
 from aita_cli.domain.models import AnswerKey, PageTranscription, Rubric, points_equal
+from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.llm import task_kinds as tk
-from aita_cli.llm.base import Message
-from aita_cli.llm.synthesis import allocate_points, estimate_usage, synthesize_reply
+from aita_cli.llm.messages import MessageLike, as_messages
+from aita_cli.llm.offline_templates import allocate_points, template_reply
+from aita_cli.simulate.synthesis import simulated_reply
+
+
+def synthesize_reply(
+    messages: list[MessageLike],
+    params: dict[str, Any],
+    *,
+    source: str | None,
+    rng: random.Random | None = None,
+) -> str | None:
+    """The offline template reply for `source=TEMPLATE_SOURCE`, else the simulator's."""
+    typed = as_messages(messages)
+    if source == TEMPLATE_SOURCE:
+        return template_reply(typed, params)
+    return simulated_reply(typed, params, rng=rng)
 
 
 def _question_prompt(qid: str = "2a", qtype: str = "calculation", points: str = "10") -> str:
@@ -29,7 +46,7 @@ def _params(kind: str) -> dict[str, Any]:
 
 
 def _ask(kind: str, prompt: str, source: str | None = None) -> dict[str, Any]:
-    messages: list[Message] = [{"role": "user", "content": prompt}]
+    messages: list[MessageLike] = [{"role": "user", "content": prompt}]
     reply = synthesize_reply(messages, _params(kind), source=source)
     assert reply is not None
     data: dict[str, Any] = json.loads(reply)
@@ -112,7 +129,7 @@ def test_page_without_listed_questions_has_no_answers() -> None:
 
 def test_same_request_same_reply_and_rng_is_used() -> None:
     prompt = f"{tk.PAGE_QUESTIONS_LINE}: 1, 2, 3, 4\n"
-    messages: list[Message] = [{"role": "user", "content": prompt}]
+    messages: list[MessageLike] = [{"role": "user", "content": prompt}]
     params = _params(tk.PAGE_TRANSCRIPTION)
     first = synthesize_reply(messages, params, source=None)
     assert first == synthesize_reply(messages, params, source=None)
@@ -123,7 +140,7 @@ def test_same_request_same_reply_and_rng_is_used() -> None:
 
 
 def test_http_body_with_response_format_is_understood() -> None:
-    messages: list[Message] = [{"role": "user", "content": _question_prompt(points="4")}]
+    messages: list[MessageLike] = [{"role": "user", "content": _question_prompt(points="4")}]
     body: dict[str, Any] = {
         "model": "m",
         "messages": messages,
@@ -135,7 +152,7 @@ def test_http_body_with_response_format_is_understood() -> None:
 
 
 def test_reask_after_an_error_answers_correctly_again() -> None:
-    messages: list[Message] = [
+    messages: list[MessageLike] = [
         {"role": "user", "content": _question_prompt(points="5")},
         {"role": "assistant", "content": '{"question_id": "2a", "total_points": 4}'},
         {"role": "user", "content": "Your reply was invalid: criteria points sum to 4, not 5."},
@@ -146,24 +163,9 @@ def test_reask_after_an_error_answers_correctly_again() -> None:
 
 
 def test_unknown_kind_gives_none() -> None:
-    messages: list[Message] = [{"role": "user", "content": "hello"}]
+    messages: list[MessageLike] = [{"role": "user", "content": "hello"}]
     assert synthesize_reply(messages, {}, source=None) is None
     assert synthesize_reply(messages, _params("poem"), source=None) is None
-
-
-def test_estimate_usage_counts_text_and_images() -> None:
-    messages: list[Message] = [
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "x" * 400},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-            ],
-        }
-    ]
-    usage = estimate_usage(messages, "y" * 40)
-    assert usage.prompt_tokens == 100 + 800
-    assert usage.completion_tokens == 10
 
 
 def test_offline_page_without_image_is_a_marked_template() -> None:

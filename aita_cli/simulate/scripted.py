@@ -17,19 +17,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aita_cli.errors import LLMError
-from aita_cli.llm.base import LLMResponse, Message
+from aita_cli.llm.base import LLMResponse
+from aita_cli.llm.messages import LLMMessage, MessageLike, as_messages
 from aita_cli.usage import Usage
 
 __all__ = ["RecordedCall", "ScriptedLLMClient", "ScriptedReply", "first_user_text"]
 
-ReplyFn = Callable[[list[Message], dict[str, Any]], str]
-KeyFn = Callable[[list[Message], dict[str, Any]], str]
-LatencyFn = Callable[[list[Message], dict[str, Any]], float]
+ReplyFn = Callable[[list[LLMMessage], dict[str, Any]], str]
+KeyFn = Callable[[list[LLMMessage], dict[str, Any]], str]
+LatencyFn = Callable[[list[LLMMessage], dict[str, Any]], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,31 +59,19 @@ class RecordedCall:
     """A call the client received: its key, request, and clock times."""
 
     key: str
-    messages: list[Message]
+    messages: list[LLMMessage]
     params: dict[str, Any]
     started: float
     finished: float
     failed: bool
 
 
-def first_user_text(messages: list[Message], params: dict[str, Any]) -> str:
-    """The text of the first user message (text parts joined); the default call key."""
-    for message in messages:
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return "\n".join(
-                str(part.get("text", ""))
-                for part in content
-                if isinstance(part, dict) and part.get("type") == "text"
-            )
-    return ""
+def first_user_text(messages: list[LLMMessage], params: dict[str, Any]) -> str:
+    """The text of the first user message; the default call key."""
+    return next((message.text for message in messages if message.role == "user"), "")
 
 
-def _reply_ok(messages: list[Message], params: dict[str, Any]) -> str:
+def _reply_ok(messages: list[LLMMessage], params: dict[str, Any]) -> str:
     return "ok"
 
 
@@ -127,6 +116,14 @@ class ScriptedLLMClient:
     def supports_vision(self) -> bool:
         return True
 
+    @property
+    def is_local(self) -> bool:
+        """False: it stands in for a remote provider, so runs keep their usual pacing."""
+        return False
+
+    def model_for(self, *, vision: bool = False) -> str:
+        return self._model
+
     def describe(self) -> str:
         return f"scripted in-memory client (model {self._model})"
 
@@ -135,18 +132,19 @@ class ScriptedLLMClient:
         with self._lock:
             self._scripts.setdefault(key, deque()).extend(steps)
 
-    def complete(self, messages: list[Message], **params: Any) -> LLMResponse:
+    def complete(self, messages: Sequence[MessageLike], **params: Any) -> LLMResponse:
         """Answer one call as scripted, or raise its scripted error."""
-        key = self._key_fn(messages, params)
+        typed = as_messages(messages)
+        key = self._key_fn(typed, params)
         reply = self._begin(key)
         started = self._clock()
         failed = True
         try:
-            response = self._answer(reply, messages, params)
+            response = self._answer(reply, typed, params)
             failed = False
             return response
         finally:
-            self._end(RecordedCall(key, list(messages), params, started, self._clock(), failed))
+            self._end(RecordedCall(key, typed, params, started, self._clock(), failed))
 
     def _begin(self, key: str) -> ScriptedReply:
         with self._lock:
@@ -168,7 +166,7 @@ class ScriptedLLMClient:
                 self._calls.append(call)
 
     def _answer(
-        self, reply: ScriptedReply, messages: list[Message], params: dict[str, Any]
+        self, reply: ScriptedReply, messages: list[LLMMessage], params: dict[str, Any]
     ) -> LLMResponse:
         if reply.gate is not None:
             reply.gate.wait(self._gate_timeout)

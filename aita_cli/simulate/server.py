@@ -2,7 +2,7 @@
 
 A real HTTP/1.1 server (keep-alive, one daemon thread per connection) that answers
 `POST /v1/chat/completions` with replies valid for aita's own tasks
-(`aita_cli.llm.synthesis`), `GET /v1/models` and `GET /stats`. It lets a user try workers,
+(`aita_cli.simulate.synthesis`), `GET /v1/models` and `GET /stats`. It lets a user try workers,
 rate limits, retries and budgets on a large batch without spending anything, and it is
 what the tests and the benchmark run against.
 
@@ -18,7 +18,8 @@ Per chat request, in this order:
 4. the injected error: with probability `error_rate`, 500, 502 or 503. It comes *after*
    the latency because a failing upstream still makes the caller wait, so retries in a
    benchmark cost what they would in real life;
-5. the reply, with `usage` (tokens estimated from text length) and a simulated `cost`.
+5. the reply, with `usage` (tokens estimated by `aita_cli.llm.tokens`: text by length,
+   images by their pixel size) and a simulated `cost`.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ class SimulatorServer(ThreadingHTTPServer):
     request_queue_size = 1024  # the listen backlog: 200 clients may connect at once
 
     def __init__(self, state: SimulatorState) -> None:
-        from aita_cli.llm.simulator_handlers import SimulatorRequestHandler
+        from aita_cli.simulate.handlers import SimulatorRequestHandler
 
         self.state = state
         self._connections: set[socket.socket] = set()

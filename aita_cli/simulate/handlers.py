@@ -1,6 +1,6 @@
 """The HTTP side of `aita simulate`: one handler per connection, OpenAI-shaped replies.
 
-The order of checks per chat request is documented in `aita_cli.llm.simulator`.
+The order of checks per chat request is documented in `aita_cli.simulate.server`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from aita_cli.llm.synthesis import estimate_usage, synthesize_reply
-from aita_cli.llm.task_kinds import prompt_text
+from aita_cli.errors import BadRequestError
+from aita_cli.llm.messages import LLMMessage, as_messages, messages_text
+from aita_cli.llm.tokens import estimate_usage
+from aita_cli.simulate.synthesis import simulated_reply
 
 if TYPE_CHECKING:
-    from aita_cli.llm.simulator import SimulatorServer, SimulatorState
+    from aita_cli.simulate.server import SimulatorServer, SimulatorState
 
 __all__ = ["SimulatorRequestHandler", "chat_completion_body", "error_body"]
 
@@ -39,11 +41,10 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 
 def chat_completion_body(
-    request: dict[str, Any], state: SimulatorState, body_digest: bytes
+    request: dict[str, Any], messages: list[LLMMessage], state: SimulatorState, body_digest: bytes
 ) -> dict[str, Any]:
     """The 200 reply to a chat request, recorded in the stats."""
-    messages = request["messages"]
-    content = synthesize_reply(messages, request, source=None, rng=state.reply_rng(body_digest))
+    content = simulated_reply(messages, request, rng=state.reply_rng(body_digest))
     if content is None:
         content = _plain_reply(messages)
     usage = estimate_usage(messages, content)
@@ -70,13 +71,13 @@ def chat_completion_body(
     }
 
 
-def _plain_reply(messages: list[dict[str, Any]]) -> str:
-    words = " ".join(prompt_text(messages).split())
+def _plain_reply(messages: list[LLMMessage]) -> str:
+    words = " ".join(messages_text(messages).split())
     return f"Simulated reply to: {words[:80]}" if words else "Simulated reply."
 
 
-def _chat_request_problem(request: Any) -> str | None:
-    """Why a decoded body is not a chat request, or None."""
+def _read_chat_request(request: Any) -> list[LLMMessage] | str:
+    """A decoded body's messages, or why it is not a chat request."""
     if not isinstance(request, dict):
         return "the request body must be a JSON object"
     messages = request.get("messages")
@@ -87,7 +88,10 @@ def _chat_request_problem(request: Any) -> str | None:
     if request.get("stream"):
         # A JSON reply to a streaming client would fail in its SSE parser, obscurely.
         return "streaming is not supported by aita simulate: send 'stream': false"
-    return None
+    try:
+        return as_messages(messages)
+    except BadRequestError as exc:
+        return str(exc)
 
 
 class SimulatorRequestHandler(BaseHTTPRequestHandler):
@@ -134,9 +138,9 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             request = orjson.loads(body)
         except orjson.JSONDecodeError:
             request = None
-        problem = _chat_request_problem(request) if request is not None else "invalid JSON"
-        if problem:
-            return self._send_json(400, error_body(400, problem))
+        messages = _read_chat_request(request) if request is not None else "invalid JSON"
+        if isinstance(messages, str):
+            return self._send_json(400, error_body(400, messages))
         # The latency runs from here, the request read, as a provider's does: the reply
         # is prepared while it runs, so replies that are due together leave together
         # instead of queueing behind each other's preparation.
@@ -145,7 +149,10 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         if error is not None:
             status, payload = error, error_body(error, f"simulated upstream error {error}")
         else:
-            status, payload = 200, chat_completion_body(request, state, state.digest(body))
+            status, payload = (
+                200,
+                chat_completion_body(request, messages, state, state.digest(body)),
+            )
         remaining = deadline - state.clock()
         if remaining > 0:
             state.sleep(remaining)

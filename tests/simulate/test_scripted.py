@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from aita_cli.errors import MalformedResponseError, RateLimitError
-from aita_cli.llm.base import LLMClient, Message
-from aita_cli.llm.scripted import ScriptedLLMClient, ScriptedReply
+from aita_cli.llm.base import LLMClient
+from aita_cli.llm.messages import MessageLike
+from aita_cli.simulate.scripted import ScriptedLLMClient, ScriptedReply
 from aita_cli.usage import Usage
 from tests.execution._executor_support import FakeClock
 
@@ -18,7 +19,7 @@ def ask(client: ScriptedLLMClient, text: str, **params: object) -> str:
 
 
 def test_scripted_steps_then_the_default_reply() -> None:
-    client = ScriptedLLMClient(lambda messages, params: f"echo {messages[0]['content']}")
+    client = ScriptedLLMClient(lambda messages, params: f"echo {messages[0].text}")
     client.script("a", "first", RateLimitError("slow down", retry_after=1.5))
     assert isinstance(client, LLMClient)
     assert client.supports_vision
@@ -60,7 +61,7 @@ def test_malformed_replies_and_errors_are_scriptable() -> None:
 def test_the_key_is_the_first_user_text_even_with_images() -> None:
     client = ScriptedLLMClient()
     client.script("read page 1", "page one")
-    messages: list[Message] = [
+    messages: list[MessageLike] = [
         {"role": "system", "content": "you transcribe"},
         {
             "role": "user",

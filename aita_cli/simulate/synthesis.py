@@ -1,0 +1,103 @@
+"""Model-like replies for `aita simulate`: valid for aita's own tasks, deterministic.
+
+Rubrics are the offline templates' (criteria suited to the question type, points summing
+exactly); answer keys and page transcriptions read like a model's: a plausible answer,
+and sentences on each listed question. The wording is drawn from `rng`, or, without one,
+from a hash of the prompt, so the same request always gets the same reply. A re-ask (the
+last user message says what was wrong) needs no special handling: the reply is already
+right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from aita_cli.llm import task_kinds as tk
+from aita_cli.llm.messages import LLMMessage, messages_text
+from aita_cli.llm.offline_templates import QuestionFacts, template_rubric
+
+__all__ = ["simulated_reply"]
+
+
+def simulated_reply(
+    messages: Sequence[LLMMessage], params: Mapping[str, Any], rng: random.Random | None = None
+) -> str | None:
+    """The JSON reply to an aita task request, or None when the kind is unknown.
+
+    `params` may be LLM params (with "json_schema") or an HTTP body (with
+    "response_format").
+    """
+    kind = tk.kind_of_request(dict(params))
+    if kind is None:
+        return None
+    text = messages_text(messages)
+    facts = QuestionFacts.from_prompt(text)
+    if kind == tk.ANSWER_KEY:
+        reply = _answer_key(facts)
+    elif kind == tk.RUBRIC:
+        reply = template_rubric(facts)
+    else:
+        reply = _page_transcription(facts, rng or random.Random(_stable_seed(text)))
+    return orjson.dumps(reply).decode()
+
+
+_SIMULATED_ANSWERS = {
+    "multiple_choice": "B",
+    "calculation": "42 (simulated result, with units)",
+    "long_answer": "A well-argued essay that states a thesis and supports it.",
+    "diagram": "A labelled diagram showing every required component.",
+}
+
+
+def _answer_key(facts: QuestionFacts) -> dict[str, Any]:
+    question = facts.question_text or f"question {facts.question_id}"
+    return {
+        "question_id": facts.question_id,
+        "correct_answer": _SIMULATED_ANSWERS.get(
+            facts.question_type, f"Simulated answer to: {question}"
+        ),
+        "solution_steps": [
+            "Identify what is asked.",
+            "Apply the relevant idea.",
+            "State the result.",
+        ],
+        "alternative_answers": ["An equivalent answer in other words."],
+        "explanation": f"Simulated explanation for question {facts.question_id}.",
+        "grading_notes": (
+            f"Full {facts.points:g} points for a complete answer; partial credit per step."
+        ),
+    }
+
+
+_SENTENCES = (
+    "The derivative of x^2 is 2x, so the slope at x = 3 is 6.",
+    "Photosynthesis turns light, water and CO2 into glucose and oxygen.",
+    "The main cause was economic pressure, as the evidence in the text shows.",
+    "F = m * a = 2 kg * 3 m/s^2 = 6 N.",
+    "The cell membrane controls what enters and leaves the cell.",
+    "Answer: (C), because the other options contradict the premise.",
+)
+
+
+def _page_transcription(facts: QuestionFacts, rng: random.Random) -> dict[str, Any]:
+    answers = [
+        {"question_id": qid, "text": rng.choice(_SENTENCES)} for qid in facts.page_question_ids
+    ]
+    page = f"Page {facts.page_number}" if facts.page_number else "Page"
+    body = [f"Question {a['question_id']}: {a['text']}" for a in answers]
+    text = "\n\n".join([page, *body]) if body else f"{page}: handwritten working, no markers."
+    return {
+        "text": text,
+        "confidence": round(0.9 + rng.uniform(-0.04, 0.04), 3),
+        "notes": "simulated transcription",
+        "answers": answers,
+    }
+
+
+def _stable_seed(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")

@@ -1,0 +1,1 @@
+"""Tests of aita_cli.simulate."""
