@@ -22,6 +22,7 @@ from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask, SimpleLLMTask, VisionLLMTask
 from aita_cli.llm.base import LLMClient, LLMResponse
 from aita_cli.llm.factory import create_client, create_openrouter_client
+from aita_cli.llm.messages import EncodedImage, ImageAttachment, ImageURL, LazyImage, LLMMessage
 from aita_cli.usage import Usage
 
 __version__ = "0.1.0"
@@ -31,10 +32,15 @@ __all__ = [
     "BatchExecutionResult",
     "BatchableLLMTask",
     "CheckpointManager",
+    "EncodedImage",
     "ExecutionMetrics",
+    "ImageAttachment",
+    "ImageURL",
     "LLMClient",
+    "LLMMessage",
     "LLMResponse",
     "LLMTask",
+    "LazyImage",
     "ParallelLLMExecutor",
     "RetryPolicy",
     "Settings",

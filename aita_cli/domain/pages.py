@@ -26,14 +26,12 @@ from aita_cli.domain.models import PageImage
 from aita_cli.errors import InputError
 
 __all__ = [
-    "PDFIUM_LOCK",
     "count_image_frames",
     "count_pdf_pages",
     "page_identity",
     "page_pixel_size",
     "render_page",
     "render_page_jpeg",
-    "source_label",
 ]
 
 PDFIUM_LOCK = threading.Lock()

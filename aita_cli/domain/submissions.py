@@ -18,7 +18,7 @@ from aita_cli.domain.naming import natural_key, safe_name
 from aita_cli.domain.pages import count_image_frames, count_pdf_pages
 from aita_cli.errors import InputError
 
-__all__ = ["IMAGE_SUFFIXES", "StudentSubmission", "SubmissionScan", "scan_submissions"]
+__all__ = ["StudentSubmission", "SubmissionScan", "scan_submissions"]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"})
 # Output names that would clash with files the transcription pipeline writes itself.

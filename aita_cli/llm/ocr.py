@@ -14,7 +14,7 @@ from PIL import Image
 
 from aita_cli.errors import OCRUnavailableError
 
-__all__ = ["OCR_INSTALL_HINT", "OcrEngine", "OcrLine", "RapidOcrEngine"]
+__all__ = ["OcrEngine", "OcrLine", "RapidOcrEngine"]
 
 OCR_INSTALL_HINT = (
     "offline transcription needs the OCR extra: pip install 'aita-cli[ocr]' "

@@ -34,8 +34,6 @@ from aita_cli.llm.offline_templates import template_reply
 from aita_cli.llm.tokens import estimate_usage
 
 __all__ = [
-    "OFFLINE_DESCRIPTION",
-    "OFFLINE_MODEL",
     "OfflineLLMClient",
     "group_answers",
     "reading_order",

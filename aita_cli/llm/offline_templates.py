@@ -24,7 +24,6 @@ from aita_cli.llm import task_kinds as tk
 from aita_cli.llm.messages import LLMMessage, messages_text
 
 __all__ = [
-    "TEMPLATE_MARK",
     "QuestionFacts",
     "allocate_points",
     "template_reply",

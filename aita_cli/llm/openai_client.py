@@ -37,7 +37,6 @@ from aita_cli.llm.pricing import PriceTable
 from aita_cli.usage import Usage
 
 __all__ = [
-    "DEFAULT_HTTP_REFERER",
     "OPENAI_BASE_URL",
     "OPENROUTER_BASE_URL",
     "OpenAICompatibleClient",

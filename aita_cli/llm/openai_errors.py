@@ -30,7 +30,6 @@ __all__ = [
     "error_for_status",
     "error_for_transport",
     "message_in_body",
-    "provider_message",
     "redact",
     "rejects_response_format",
 ]

@@ -27,7 +27,6 @@ from typing import Any
 
 __all__ = [
     "ANSWER_KEY",
-    "KINDS",
     "PAGE_NUMBER_LINE",
     "PAGE_QUESTIONS_LINE",
     "PAGE_TRANSCRIPTION",

@@ -20,8 +20,6 @@ from aita_cli.llm.messages import ImageAttachment, LLMMessage
 from aita_cli.usage import Usage
 
 __all__ = [
-    "CHARS_PER_TOKEN",
-    "UNKNOWN_IMAGE_SIZE",
     "attachment_tokens",
     "estimate_usage",
     "image_tokens",

@@ -14,9 +14,8 @@ from aita_cli.domain.models import AnswerKey, Question, Rubric
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.pipelines.rubric_tasks import format_points
 
-__all__ = ["OFFLINE_TEMPLATE", "QuestionResult", "render_rubrics_markdown"]
+__all__ = ["QuestionResult", "render_rubrics_markdown"]
 
-OFFLINE_TEMPLATE = TEMPLATE_SOURCE  # the offline backend's own mark, not a copy of it
 _TEMPLATE_WARNING = (
     "> **Offline template** — written without a model; the instructor must complete "
     "and check it before grading."
@@ -80,7 +79,7 @@ def _answer_key_lines(result: QuestionResult) -> list[str]:
     if key is None:
         return [f"**Answer key failed:** {result.answer_key_error or 'unknown error'}", ""]
     lines = ["### Answer", ""]
-    if key.source == OFFLINE_TEMPLATE:
+    if key.source == TEMPLATE_SOURCE:
         lines += [_TEMPLATE_WARNING, ""]
     lines += [key.correct_answer.strip(), ""]
     if key.solution_steps:
@@ -103,7 +102,7 @@ def _rubric_lines(result: QuestionResult) -> list[str]:
     lines = ["### Rubric", ""]
     if rubric.source == "user":
         lines += ["*Rubric provided by the instructor (user_rubrics.json).*", ""]
-    elif rubric.source == OFFLINE_TEMPLATE:
+    elif rubric.source == TEMPLATE_SOURCE:
         lines += [_TEMPLATE_WARNING, ""]
     lines += ["| Criterion | Points | Description | Examples |", "|---|---:|---|---|"]
     for criterion in rubric.criteria:

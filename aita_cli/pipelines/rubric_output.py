@@ -22,13 +22,8 @@ from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.rubric_markdown import QuestionResult
 
 __all__ = [
-    "ANSWER_KEYS_FILE",
-    "RUBRICS_FILE",
-    "RUBRICS_MARKDOWN_FILE",
-    "answer_keys_document",
     "exam_fingerprint",
     "existing_results_complete",
-    "rubrics_document",
     "write_rubric_outputs",
 ]
 

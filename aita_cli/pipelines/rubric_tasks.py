@@ -27,7 +27,6 @@ __all__ = [
     "QuestionContext",
     "RubricTask",
     "answer_key_task_id",
-    "describe_answer_key",
     "format_points",
     "parse_json_object",
     "rubric_task_id",

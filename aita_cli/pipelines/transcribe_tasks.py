@@ -25,9 +25,7 @@ from aita_cli.llm.messages import EncodedImage, LazyImage
 from aita_cli.pipelines.replies import describe_validation, json_object_from_reply
 
 __all__ = [
-    "PAGE_TRANSCRIPTION_SCHEMA",
     "PageTranscriptionTask",
-    "page_task_id",
     "parse_page_transcription",
     "questions_by_page",
 ]

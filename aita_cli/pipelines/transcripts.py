@@ -27,8 +27,6 @@ from aita_cli.execution.tasks import request_fingerprint
 
 __all__ = [
     "COMPLETE",
-    "FAILED",
-    "INCOMPLETE",
     "PageOutcome",
     "build_index",
     "build_transcript",

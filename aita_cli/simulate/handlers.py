@@ -21,7 +21,7 @@ from aita_cli.simulate.synthesis import simulated_reply
 if TYPE_CHECKING:
     from aita_cli.simulate.server import SimulatorServer, SimulatorState
 
-__all__ = ["SimulatorRequestHandler", "chat_completion_body", "error_body"]
+__all__ = ["SimulatorRequestHandler"]
 
 _completion_ids = itertools.count(1)
 _ERROR_REASONS = {

@@ -42,12 +42,10 @@ from aita_cli.usage import Usage
 
 __all__ = [
     "ARRIVAL_TOLERANCE_S",
-    "SIMULATED_PRICE_PER_MTOK",
     "RequestRateLimiter",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorState",
-    "SimulatorStats",
     "start_simulator",
 ]
 
