@@ -43,7 +43,8 @@ _ACCEPTS: dict[str, str] = {
 
 
 class Settings(BaseSettings):
-    """Everything aita can be told through the environment. See DESIGN.md section 2."""
+    """Everything aita can be told through the environment; the README lists each
+    variable with its default (docs/architecture.md, "Settings")."""
 
     model_config = SettingsConfigDict(
         env_prefix="AITA_",

@@ -1,5 +1,5 @@
-"""Turn errors into DESIGN.md's exit codes: one line on stderr, no traceback unless
-AITA_DEBUG=1."""
+"""Turn errors into aita's exit codes (docs/architecture.md): one line on stderr, no
+traceback unless AITA_DEBUG=1."""
 
 from __future__ import annotations
 

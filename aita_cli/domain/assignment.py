@@ -1,4 +1,4 @@
-"""Load and check an assignment folder (DESIGN.md "Assignment folder").
+"""Load and check an assignment folder (docs/architecture.md, "The assignment folder").
 
 Everything is validated before anything runs: a bad file stops the command with one
 InputError line that names the file and the problem, and nothing is written.

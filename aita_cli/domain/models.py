@@ -1,7 +1,7 @@
 """Pydantic models of the teaching domain: exams, answer keys, rubrics and transcripts.
 
-These are the shapes of aita's files (DESIGN.md section 2) and of the JSON replies the
-tasks ask models for (`aita_cli.llm.task_kinds`).
+These are the shapes of aita's files (docs/architecture.md, "The assignment folder") and
+of the JSON replies the tasks ask models for (`aita_cli.llm.task_kinds`).
 """
 
 from __future__ import annotations

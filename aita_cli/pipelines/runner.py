@@ -153,7 +153,8 @@ def checkpoint_name(assignment: str, operation: str) -> str:
 
 
 def exit_code_for(result: BatchExecutionResult) -> int:
-    """DESIGN.md's exit code for a finished batch: a stop beats failures beats success."""
+    """The exit code for a finished batch (docs/architecture.md): a stop beats failures,
+    which beat success."""
     if result.stopped == "interrupted":
         return EXIT_INTERRUPTED
     if result.stopped == "budget":
