@@ -26,6 +26,7 @@ HELP = (
     "Examples:\n"
     "  aita simulate --port 8080\n"
     "  aita simulate --latency 1.5 --jitter 0.3 --rps 5 --error-rate 0.05 --seed 7\n"
+    "  aita simulate --refuse-json-schema 500    # like llama-cpp-python's server\n"
     "  AITA_PROVIDER=openai AITA_BASE_URL=http://127.0.0.1:8080/v1 AITA_MODEL=sim \\\n"
     "    aita generate-rubric -a sample_exam --data-dir sample_data\n"
 )
@@ -50,6 +51,14 @@ def register(app: typer.Typer) -> None:
         error_rate: Annotated[
             float, typer.Option("--error-rate", help="Fraction of requests failing with 5xx.")
         ] = 0.0,
+        refuse_json_schema: Annotated[
+            int | None,
+            typer.Option(
+                "--refuse-json-schema",
+                help="Answer response_format json_schema with this status (400, 422 or 500), "
+                "as some servers do.",
+            ),
+        ] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     ) -> None:
         with exit_on_error():
@@ -60,6 +69,7 @@ def register(app: typer.Typer) -> None:
                 jitter=jitter,
                 rps=rps,
                 error_rate=error_rate,
+                refuse_json_schema=refuse_json_schema,
                 seed=seed,
             )
             _serve(config)
@@ -96,7 +106,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _describe(config: SimulatorConfig) -> str:
     rate = f"{config.rps:g} req/s" if config.rps else "unlimited"
+    refusing = (
+        f", refuses json_schema with {config.refuse_json_schema}"
+        if config.refuse_json_schema
+        else ""
+    )
     return (
         f"latency {config.latency:g}s ± {config.jitter:.0%}, rate {rate}, "
-        f"errors {config.error_rate:.0%}, seed {config.seed}"
+        f"errors {config.error_rate:.0%}{refusing}, seed {config.seed}"
     )

@@ -6,8 +6,9 @@
   set, else offline;
 - openrouter: needs OPENROUTER_API_KEY; models default to openai/gpt-4o-mini;
 - openai: any OpenAI-compatible endpoint. AITA_BASE_URL names it (a local Ollama, vLLM,
-  LM Studio or llama.cpp server needs no key, but needs AITA_MODEL); without
-  AITA_BASE_URL, AITA_API_KEY means api.openai.com, with gpt-4o-mini by default;
+  LM Studio or llama.cpp server needs no key; without AITA_MODEL, the endpoint is asked
+  which models it serves, and its only one is used); without AITA_BASE_URL,
+  AITA_API_KEY means api.openai.com, with gpt-4o-mini by default;
 - offline: templates and on-device OCR, no network at all.
 """
 
@@ -20,7 +21,13 @@ from pydantic import SecretStr
 from aita_cli.config import ProviderName, Settings, load_settings
 from aita_cli.errors import ConfigError
 from aita_cli.llm.base import LLMClient
-from aita_cli.llm.openai_client import OPENAI_BASE_URL, OPENROUTER_BASE_URL, OpenAICompatibleClient
+from aita_cli.llm.openai_client import (
+    OPENAI_BASE_URL,
+    OPENROUTER_BASE_URL,
+    OpenAICompatibleClient,
+    public_url,
+)
+from aita_cli.llm.openai_models import only_served_model
 from aita_cli.llm.pricing import PriceTable, price_table_from_settings
 
 __all__ = [
@@ -129,10 +136,15 @@ def _create_openai_client(settings: Settings, reason: str) -> OpenAICompatibleCl
         )
     model = settings.model or default_model
     if model is None:
-        raise ConfigError(
-            "AITA_MODEL is required with AITA_BASE_URL: set it to a model id the endpoint "
-            "serves (or pass --model)"
+        # A local server usually serves one model: ask it, rather than make the user
+        # look up an id the server already knows.
+        model = only_served_model(
+            base_url,
+            settings.api_key if has_key else None,
+            shown_url=public_url(base_url),
+            timeout=settings.connect_timeout,
         )
+        reason = f"{reason}; AITA_MODEL is not set, and the endpoint serves only {model}"
     return OpenAICompatibleClient(
         base_url,
         settings.api_key if has_key else None,

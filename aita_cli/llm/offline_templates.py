@@ -67,10 +67,11 @@ class QuestionFacts:
 def template_reply(messages: Sequence[LLMMessage], params: Mapping[str, Any]) -> str | None:
     """The template JSON reply to an aita task request (marked with `TEMPLATE_SOURCE`),
     or None when the request names no kind aita knows."""
-    kind = tk.kind_of_request(dict(params))
+    text = messages_text(messages)
+    kind = tk.kind_of_request(dict(params), text)
     if kind is None:
         return None
-    facts = QuestionFacts.from_prompt(messages_text(messages))
+    facts = QuestionFacts.from_prompt(text)
     if kind == tk.ANSWER_KEY:
         reply = template_answer_key(facts)
     elif kind == tk.RUBRIC:

@@ -30,16 +30,17 @@ from aita_cli.llm.openai_errors import (
     error_for_transport,
     message_in_body,
     redact,
-    rejects_response_format,
 )
 from aita_cli.llm.openai_wire import wire_messages, with_schema_instruction
 from aita_cli.llm.pricing import PriceTable
+from aita_cli.llm.structured_output import FormatLadder, OutputFormat, refuses_format
 from aita_cli.usage import Usage
 
 __all__ = [
     "OPENAI_BASE_URL",
     "OPENROUTER_BASE_URL",
     "OpenAICompatibleClient",
+    "public_url",
 ]
 
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
@@ -53,7 +54,7 @@ _USERINFO = re.compile(r"//[^/@]*@")
 _HEADER_VARIABLES = {"HTTP-Referer": "AITA_HTTP_REFERER", "X-Title": "AITA_APP_TITLE"}
 
 
-def _public_url(base_url: str) -> str:
+def public_url(base_url: str) -> str:
     """`base_url` without any user:password part, safe to print."""
     url = httpx.URL(base_url)
     return str(url.copy_with(username=None, password=None)) if url.userinfo else base_url
@@ -154,7 +155,7 @@ class OpenAICompatibleClient:
         supports_vision: bool = True,
     ) -> None:
         self._base_url = _checked_base_url(base_url)
-        self._endpoint = _public_url(self._base_url)
+        self._endpoint = public_url(self._base_url)
         self._chat_url = f"{self._base_url}/chat/completions"
         # A pasted key often ends in a space or newline, which no HTTP header may hold.
         secret = api_key.get_secret_value().strip() if api_key is not None else ""
@@ -167,9 +168,9 @@ class OpenAICompatibleClient:
         self._supports_vision = supports_vision
         self._read_timeout = read_timeout
         self._prices = prices if prices is not None else PriceTable()
-        # Set once an endpoint refuses response_format json_schema; from then on we ask
-        # for JSON in words straight away instead of paying a failed round trip per call.
-        self._schema_refused = False
+        # Which structured output each model accepts, learnt from refusals: once a model
+        # refused a format, it is asked in the next form straight away.
+        self._formats = FormatLadder()
         self._connections = PooledConnections(
             max_connections=max_connections,
             headers=self._headers(extra_headers),
@@ -219,12 +220,7 @@ class OpenAICompatibleClient:
         """Run one chat completion, or raise an `LLMError`. Never retries."""
         typed = as_messages(messages)
         model = self._model_for(params)
-        wants_format = params.get("json_schema") is not None and not self._schema_refused
-        response = self._post(self._body(typed, model, params, wants_format))
-        if wants_format and rejects_response_format(response):
-            # Capability negotiation, not a retry: the request never reached a model.
-            self._schema_refused = True
-            response = self._post(self._body(typed, model, params, use_format=False))
+        response = self._post_negotiating(typed, model, params)
         if not response.is_success:
             raise error_for_status(
                 response,
@@ -266,18 +262,38 @@ class OpenAICompatibleClient:
             return chosen
         return self.model_for(vision=bool(params.get("vision")))
 
+    def _post_negotiating(
+        self, messages: list[LLMMessage], model: str, params: Mapping[str, Any]
+    ) -> httpx.Response:
+        """Post, stepping structured output down while the endpoint refuses it (see
+        `structured_output`): capability negotiation, not a retry."""
+        if params.get("json_schema") is None:
+            return self._post(self._body(messages, model, params, None))
+        output = self._formats.current(model)
+        while True:
+            response = self._post(self._body(messages, model, params, output))
+            if not refuses_format(response, output):
+                return response
+            output = self._formats.step_down(model, output)
+
     def _body(
-        self, messages: list[LLMMessage], model: str, params: Mapping[str, Any], use_format: bool
+        self,
+        messages: list[LLMMessage],
+        model: str,
+        params: Mapping[str, Any],
+        output: OutputFormat | None,
     ) -> dict[str, Any]:
         spec: JsonSchemaSpec | None = params.get("json_schema")
-        if spec is not None and not use_format:
+        if spec is not None and output is not OutputFormat.JSON_SCHEMA:
             messages = with_schema_instruction(messages, spec)
         body: dict[str, Any] = {"model": model, "messages": wire_messages(messages)}
-        if spec is not None and use_format:
+        if spec is not None and output is OutputFormat.JSON_SCHEMA:
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": spec["name"], "schema": spec["schema"], "strict": True},
             }
+        elif spec is not None and output is OutputFormat.JSON_OBJECT:
+            body["response_format"] = {"type": "json_object"}
         for key in ("temperature", "max_tokens"):
             if params.get(key) is not None:
                 body[key] = params[key]

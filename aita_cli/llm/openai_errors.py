@@ -31,14 +31,12 @@ __all__ = [
     "error_for_transport",
     "message_in_body",
     "redact",
-    "rejects_response_format",
 ]
 
 _MAX_MESSAGE_CHARS = 300
 # OpenRouter answers 402 with this code when too many requests are in flight for the
 # account's remaining credit: it clears as calls finish, so it is a rate limit, not a bill.
 _IN_FLIGHT_BUDGET = "in_flight_budget_exhausted"
-_SCHEMA_REFUSAL_HINTS = ("response_format", "json_schema", "not supported")
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -68,18 +66,24 @@ def provider_message(response: httpx.Response, secret: str | None = None) -> str
     except orjson.JSONDecodeError:
         message = None
     text = message if message is not None else response.text
-    text = " ".join(redact(text, secret).split())
+    text = " ".join(redact(_without_traceback(text), secret).split())
     if len(text) > _MAX_MESSAGE_CHARS:
         text = text[: _MAX_MESSAGE_CHARS - 3] + "..."
     return text or response.reason_phrase or "no details"
 
 
-def rejects_response_format(response: httpx.Response) -> bool:
-    """Whether a 400/422 says the endpoint cannot do `response_format` json_schema."""
-    if response.status_code not in (400, 422):
-        return False
-    body = response.text.lower()
-    return any(hint in body for hint in _SCHEMA_REFUSAL_HINTS)
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def _without_traceback(text: str) -> str:
+    """A server's message without the Python traceback some put in it (llama-cpp-python
+    does, in a 500): what came before it, and the exception line that ends it."""
+    before, found, trace = text.partition(_TRACEBACK)
+    if not found:
+        return text
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""  # a traceback ends with the exception itself
+    return f"{before.strip()} {last}".strip()
 
 
 def _auth_error(status: int, key_variable: str, has_key: bool) -> AuthenticationError:

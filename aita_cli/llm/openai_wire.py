@@ -15,10 +15,9 @@ import orjson
 
 from aita_cli.llm.base import JsonSchemaSpec
 from aita_cli.llm.messages import ImageAttachment, LLMMessage
+from aita_cli.llm.task_kinds import SCHEMA_INSTRUCTION
 
 __all__ = ["wire_messages", "with_schema_instruction"]
-
-_SCHEMA_INSTRUCTION = "Reply with JSON only, matching this schema ({name}):\n{schema}"
 
 
 def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
@@ -46,7 +45,7 @@ def with_schema_instruction(
     """`messages` asking for JSON in words, for endpoints without `response_format`: the
     instruction joins the system message, or becomes one."""
     schema = orjson.dumps(spec["schema"]).decode()
-    instruction = _SCHEMA_INSTRUCTION.format(name=spec["name"], schema=schema)
+    instruction = SCHEMA_INSTRUCTION.format(name=spec["name"], schema=schema)
     first = messages[0] if messages else None
     if first is not None and first.role == "system" and not first.images:
         return [replace(first, text=f"{first.text}\n\n{instruction}"), *messages[1:]]

@@ -5,7 +5,8 @@ The contract is small and visible in the request itself, so any real model simpl
 well-formed prompt:
 
 - the kind is the structured-output schema name, `params["json_schema"]["name"]`, which
-  travels over HTTP as `response_format.json_schema.name`;
+  travels over HTTP as `response_format.json_schema.name`, or, where an endpoint takes
+  no `json_schema` format, in the prompt's schema instruction (`SCHEMA_INSTRUCTION`);
 - facts a synthetic reply needs are plain prompt lines of the form `Label: value`
   (see the *_LINE constants); `read_prompt_field` reads them back from the request's
   text (`aita_cli.llm.messages.messages_text`).
@@ -35,6 +36,7 @@ __all__ = [
     "QUESTION_TEXT_LINE",
     "QUESTION_TYPE_LINE",
     "RUBRIC",
+    "SCHEMA_INSTRUCTION",
     "kind_of_request",
     "read_prompt_field",
 ]
@@ -53,13 +55,22 @@ PAGE_NUMBER_LINE = "Page number"
 PAGE_QUESTIONS_LINE = "Questions on this page"  # comma-separated ids, may be empty
 
 
-def kind_of_request(params: dict[str, Any]) -> str | None:
-    """The task kind a request declares, from its params or its HTTP body."""
+# How a request asks for JSON in words when the endpoint takes no json_schema format.
+SCHEMA_INSTRUCTION = "Reply with JSON only, matching this schema ({name}):\n{schema}"
+_INSTRUCTED_KIND = re.compile(r"^Reply with JSON only, matching this schema \((\w+)\):", re.M)
+
+
+def kind_of_request(params: dict[str, Any], text: str = "") -> str | None:
+    """The task kind a request declares: from its params or HTTP body, else from the
+    schema instruction in its text."""
     spec = params.get("json_schema")
     if spec is None:
         fmt = params.get("response_format")
         spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
     name = spec.get("name") if isinstance(spec, dict) else None
+    if name is None and text:
+        found = _INSTRUCTED_KIND.search(text)
+        name = found.group(1) if found else None
     return name if name in KINDS else None
 
 

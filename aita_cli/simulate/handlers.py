@@ -16,6 +16,7 @@ import orjson
 from aita_cli.errors import BadRequestError
 from aita_cli.llm.messages import LLMMessage, as_messages, messages_text
 from aita_cli.llm.tokens import estimate_usage
+from aita_cli.simulate.refusals import refusal_body, refuses_json_schema
 from aita_cli.simulate.synthesis import simulated_reply
 
 if TYPE_CHECKING:
@@ -122,25 +123,29 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             return
         stats = self.server.state.stats
         stats.request_started()
-        status = 500
+        status, refused = 500, False
         try:
-            status = self._chat(body)
+            status, refused = self._chat(body)
         finally:
-            stats.request_finished(status)
+            stats.request_finished(status, refused_format=refused)
 
-    def _chat(self, body: bytes) -> int:
-        """Answer one chat request; returns the status sent."""
+    def _chat(self, body: bytes) -> tuple[int, bool]:
+        """Answer one chat request; returns the status sent, and whether it was the
+        refusal of a json_schema format."""
         state = self.server.state
         wait = state.limiter.try_acquire() if state.limiter else None
         if wait is not None:
-            return self._send_rate_limited(wait)
+            return self._send_rate_limited(wait), False
         try:
             request = orjson.loads(body)
         except orjson.JSONDecodeError:
             request = None
         messages = _read_chat_request(request) if request is not None else "invalid JSON"
         if isinstance(messages, str):
-            return self._send_json(400, error_body(400, messages))
+            return self._send_json(400, error_body(400, messages)), False
+        refusal = state.config.refuse_json_schema
+        if refusal is not None and refuses_json_schema(request):
+            return self._send_json(refusal, refusal_body(refusal)), True
         # The latency runs from here, the request read, as a provider's does: the reply
         # is prepared while it runs, so replies that are due together leave together
         # instead of queueing behind each other's preparation.
@@ -156,7 +161,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         remaining = deadline - state.clock()
         if remaining > 0:
             state.sleep(remaining)
-        return self._send_json(status, payload)
+        return self._send_json(status, payload), False
 
     def _send_rate_limited(self, wait: float) -> int:
         rps = self.server.state.config.rps

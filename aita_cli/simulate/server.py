@@ -11,7 +11,9 @@ Per chat request, in this order:
 1. the request-rate limit (token bucket): over it -> 429 at once, with `Retry-After`
    (whole seconds, rounded up, as RFC 9110 and strict clients require) and the exact
    wait in `retry-after-ms` (which aita and openai-python read first), and no latency;
-2. a body that is not a chat request (or asks to stream) -> 400 at once;
+2. a body that is not a chat request (or asks to stream) -> 400 at once; with
+   `refuse_json_schema`, a request for `response_format` of type `json_schema` -> that
+   status at once, with the body such a server sends (`aita_cli.simulate.refusals`);
 3. the latency, `latency * uniform(1 - jitter, 1 + jitter)`, counted from when the
    request has been read: the reply is prepared while it runs, as a provider's compute
    time is part of its latency;
@@ -38,6 +40,7 @@ from types import TracebackType
 from typing import Any
 
 from aita_cli.errors import ConfigError
+from aita_cli.simulate.refusals import REFUSAL_STATUSES
 from aita_cli.usage import Usage
 
 __all__ = [
@@ -67,6 +70,7 @@ class SimulatorConfig:
     rps: float | None = None  # request-rate limit (token bucket); None = unlimited
     burst: float | None = None  # bucket size; None: see RequestRateLimiter
     error_rate: float = 0.0  # fraction of requests answered by 500/502/503
+    refuse_json_schema: int | None = None  # answer json_schema formats with this status
     seed: int | None = None
     model: str = "aita-simulated"  # reported when a request names no model
 
@@ -84,6 +88,10 @@ class SimulatorConfig:
             (self.rps is None or self.rps > 0, f"--rps must be more than 0, got {self.rps}"),
             (self.burst is None or self.burst >= 1, f"burst must be 1 or more, got {self.burst}"),
             (0 <= self.port <= 65535, f"--port must be between 0 and 65535, got {self.port}"),
+            (
+                self.refuse_json_schema in (None, *REFUSAL_STATUSES),
+                f"--refuse-json-schema must be 400, 422 or 500, got {self.refuse_json_schema}",
+            ),
         )
         for ok, message in checks:
             if not ok:
@@ -134,6 +142,7 @@ class SimulatorStats:
     rate_limited: int = 0  # 429 replies
     errors: int = 0  # injected 5xx replies
     bad_requests: int = 0  # 400 replies
+    refused_format: int = 0  # json_schema formats refused (--refuse-json-schema)
     in_flight: int = 0
     max_in_flight: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -147,10 +156,12 @@ class SimulatorStats:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
-    def request_finished(self, status: int) -> None:
+    def request_finished(self, status: int, *, refused_format: bool = False) -> None:
         with self._lock:
             self.in_flight -= 1
-            if status == 429:
+            if refused_format:
+                self.refused_format += 1
+            elif status == 429:
                 self.rate_limited += 1
             elif status in ERROR_STATUSES:
                 self.errors += 1
@@ -174,6 +185,7 @@ class SimulatorStats:
                 "rate_limited": self.rate_limited,
                 "errors": self.errors,
                 "bad_requests": self.bad_requests,
+                "refused_format": self.refused_format,
                 "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight,
                 "prompt_tokens": self.usage.prompt_tokens,

@@ -30,12 +30,13 @@ def simulated_reply(
     """The JSON reply to an aita task request, or None when the kind is unknown.
 
     `params` may be LLM params (with "json_schema") or an HTTP body (with
-    "response_format").
+    "response_format"); without either, the kind is read from the prompt's schema
+    instruction, as an endpoint that takes no json_schema format receives it.
     """
-    kind = tk.kind_of_request(dict(params))
+    text = messages_text(messages)
+    kind = tk.kind_of_request(dict(params), text)
     if kind is None:
         return None
-    text = messages_text(messages)
     facts = QuestionFacts.from_prompt(text)
     if kind == tk.ANSWER_KEY:
         reply = _answer_key(facts)

@@ -71,6 +71,7 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._script: list[Reply] = [Reply(body=completion())]
+        self.get_reply = Reply(404, {"error": {"message": "not found"}})  # every GET
         self._responder: Responder | None = None
         self._lock = threading.Lock()
         self._http = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -115,6 +116,17 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real providers do
         disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall per reply
+
+        def do_GET(self) -> None:
+            server.requests.append(
+                Recorded(
+                    self.path,
+                    {key.lower(): value for key, value in self.headers.items()},
+                    {},
+                    self.client_address[1],
+                )
+            )
+            self._send(server.get_reply)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

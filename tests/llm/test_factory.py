@@ -15,6 +15,7 @@ from aita_cli.llm.factory import choose_provider, create_client, create_openrout
 from aita_cli.llm.messages import LLMMessage
 from aita_cli.llm.offline import OfflineLLMClient
 from aita_cli.llm.openai_client import OpenAICompatibleClient
+from aita_cli.simulate.server import SimulatorConfig, start_simulator
 from tests.llm.openai_loopback import LoopbackServer, Reply, completion, serve
 
 KEY = "sk-or-test-SECRET-42"
@@ -170,3 +171,33 @@ def test_request_timeout_comes_from_settings(
     with pytest.raises(LLMTimeoutError):
         client.complete([LLMMessage.user("hi")])
     client.close()
+
+
+def test_without_a_model_the_endpoints_only_model_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with start_simulator(SimulatorConfig(model="qwen2.5-7b-instruct")) as sim:
+        monkeypatch.setenv("AITA_BASE_URL", sim.url)
+        client = _created()
+        assert isinstance(client, OpenAICompatibleClient)
+        assert client.model == client.vision_model == "qwen2.5-7b-instruct"
+        assert client.describe().endswith(
+            "AITA_MODEL is not set, and the endpoint serves only qwen2.5-7b-instruct"
+        )
+        client.close()
+
+
+def test_without_a_model_an_endpoint_serving_several_lists_them(
+    monkeypatch: pytest.MonkeyPatch, server: LoopbackServer
+) -> None:
+    models = [{"id": name, "object": "model"} for name in ("llama3.1", "qwen2.5", "phi4")]
+    server.get_reply = Reply(body={"object": "list", "data": models})
+    monkeypatch.setenv("AITA_BASE_URL", server.url)
+    monkeypatch.setenv("AITA_API_KEY", KEY)
+    with pytest.raises(ConfigError) as caught:
+        _created()
+    assert "serves 3 models (llama3.1, qwen2.5, phi4)" in str(caught.value)
+    assert "set AITA_MODEL" in str(caught.value)
+    [request] = server.requests
+    assert request.path == "/v1/models"
+    assert request.headers["authorization"] == f"Bearer {KEY}"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from aita_cli.errors import ConfigError
+from aita_cli.errors import ConfigError, ServerError
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.openai_client import OpenAICompatibleClient
 from aita_cli.llm.pricing import PriceTable
@@ -119,26 +119,84 @@ def _refuses_response_format(request: Recorded) -> Reply:
     return Reply(body=completion('{"ok": true}'))
 
 
-def test_refused_json_schema_falls_back_to_instructions_once(server: LoopbackServer) -> None:
+def _format_sent(request: Recorded) -> str:
+    fmt = request.body.get("response_format")
+    return str(fmt["type"]) if isinstance(fmt, dict) else "instructions"
+
+
+def test_refused_formats_step_down_to_instructions_once(server: LoopbackServer) -> None:
     server.respond_with(_refuses_response_format)
     with _client(server) as client:
         first = client.complete(MESSAGES, json_schema=SCHEMA)
         second = client.complete(MESSAGES, json_schema=SCHEMA)
     assert first.content == second.content == '{"ok": true}'
-    # Three requests, not four: the refusal is remembered for this client.
-    assert ["response_format" in r.body for r in server.requests] == [True, False, False]
-    system = server.requests[1].body["messages"][0]
-    assert system["role"] == "system"
-    assert system["content"].startswith("You grade exams.")
-    assert "Reply with JSON only, matching this schema" in system["content"]
-    assert json.dumps(SCHEMA["schema"], separators=(",", ":")) in system["content"]
+    # json_schema, then json_object, then the schema in words; the second call goes
+    # straight to what worked: the refusals are remembered for this model.
+    assert [_format_sent(r) for r in server.requests] == [
+        "json_schema",
+        "json_object",
+        "instructions",
+        "instructions",
+    ]
+    for request in server.requests[1:]:
+        system = request.body["messages"][0]
+        assert system["role"] == "system"
+        assert system["content"].startswith("You grade exams.")
+        assert "Reply with JSON only, matching this schema" in system["content"]
+        assert json.dumps(SCHEMA["schema"], separators=(",", ":")) in system["content"]
+
+
+_LLAMA_CPP_500 = (
+    "Traceback (most recent call last):\n"
+    '  File "/app/llama_cpp/server/app.py", line 412, in create_chat_completion\n'
+    "    raise ValueError(...)\n"
+    "ValueError: response_format type 'json_schema' is not supported"
+)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Reply(400, {"error": {"message": "'json_schema' is not supported with this model"}}),
+        Reply(422, {"detail": [{"loc": ["body", "response_format", "type"], "msg": "bad"}]}),
+        Reply(500, {"error": {"message": _LLAMA_CPP_500, "type": "internal_server_error"}}),
+    ],
+    ids=["400", "422", "500"],
+)
+def test_json_object_is_used_where_only_json_schema_is_refused(
+    server: LoopbackServer, refusal: Reply
+) -> None:
+    def only_json_object(request: Recorded) -> Reply:
+        return refusal if _format_sent(request) == "json_schema" else Reply(body=completion("{}"))
+
+    server.respond_with(only_json_object)
+    with _client(server) as client:
+        client.complete(MESSAGES, json_schema=SCHEMA)
+        client.complete(MESSAGES, json_schema=SCHEMA)
+        client.complete(MESSAGES, json_schema=SCHEMA, model="other-model")
+    assert [_format_sent(r) for r in server.requests] == [
+        "json_schema",
+        "json_object",
+        "json_object",
+        "json_schema",  # another model of the endpoint is asked afresh
+        "json_object",
+    ]
+
+
+def test_a_5xx_that_names_no_format_is_a_server_error_not_a_refusal(
+    server: LoopbackServer,
+) -> None:
+    server.script(Reply(503, {"error": {"message": "overloaded"}}))
+    with _client(server) as client, pytest.raises(ServerError):
+        client.complete(MESSAGES, json_schema=SCHEMA)
+    assert [_format_sent(r) for r in server.requests] == ["json_schema"]
 
 
 def test_fallback_adds_a_system_message_when_there_is_none(server: LoopbackServer) -> None:
     server.respond_with(_refuses_response_format)
     with _client(server) as client:
         client.complete([{"role": "user", "content": "hi"}], json_schema=SCHEMA)
-    messages = server.requests[1].body["messages"]
+    messages = server.requests[-1].body["messages"]
     assert [m["role"] for m in messages] == ["system", "user"]
 
 

@@ -267,3 +267,17 @@ def test_infinite_timeouts_mean_no_timeout(server: LoopbackServer) -> None:
     infinite = float("inf")
     with _client(server, read_timeout=infinite, connect_timeout=infinite) as client:
         assert client.complete(MESSAGES).content == "fine"
+
+
+def test_a_traceback_in_the_servers_message_is_left_out(server: LoopbackServer) -> None:
+    body = {
+        "error": {
+            "message": "Traceback (most recent call last):\n"
+            '  File "/app/server.py", line 9, in handle\n'
+            "    run()\n"
+            "RuntimeError: the model failed to load",
+        }
+    }
+    error = _failure(server, Reply(500, body))
+    assert str(error).endswith("server error (500): RuntimeError: the model failed to load")
+    assert "\n" not in str(error)

@@ -263,3 +263,8 @@ def test_close_ends_keep_alive_connections_and_is_idempotent() -> None:
         sim.close()
         with pytest.raises(httpx.TransportError):
             _chat(http, sim, _body(None, "x"))
+
+
+def test_refuse_json_schema_takes_only_the_statuses_servers_use() -> None:
+    with pytest.raises(ConfigError, match="--refuse-json-schema must be 400, 422 or 500"):
+        SimulatorConfig(refuse_json_schema=404)
