@@ -40,12 +40,11 @@ from types import TracebackType
 from typing import Any
 
 from aita_cli.errors import ConfigError
+from aita_cli.simulate.limits import RequestRateLimiter
 from aita_cli.simulate.refusals import REFUSAL_STATUSES
 from aita_cli.usage import Usage
 
 __all__ = [
-    "ARRIVAL_TOLERANCE_S",
-    "RequestRateLimiter",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorState",
@@ -55,8 +54,6 @@ __all__ = [
 # USD per million (prompt, completion) tokens: a fixed, made-up price so budgets work.
 SIMULATED_PRICE_PER_MTOK = (0.50, 1.50)
 ERROR_STATUSES = (500, 502, 503)
-# How early a request may arrive, against a steady pace of `rps`, without a 429.
-ARRIVAL_TOLERANCE_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,41 +93,6 @@ class SimulatorConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-
-
-class RequestRateLimiter:
-    """A token bucket refilled at `rps` holding up to `burst` requests.
-
-    The default burst is a tenth of a second's worth (at least 1), plus
-    `ARRIVAL_TOLERANCE_S` of slack: tight enough that a client sending faster than `rps`
-    meets 429s at once, loose enough that a client pacing itself at exactly `rps` is not
-    refused because one request arrived a few milliseconds early (thread wake-ups and
-    the network jitter every arrival; with a bare burst of 1, about a third of a
-    perfectly paced client's requests at 3-10 req/s were refused).
-    """
-
-    def __init__(
-        self, rps: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._rate = rps
-        default_burst = max(1.0, rps / 10) + rps * ARRIVAL_TOLERANCE_S
-        self._capacity = burst if burst is not None else default_burst
-        self._tokens = self._capacity
-        self._clock = clock
-        self._updated = clock()
-        self._lock = threading.Lock()
-
-    def try_acquire(self) -> float | None:
-        """Take one token: None when allowed, else the seconds until one is available."""
-        with self._lock:
-            now = self._clock()
-            elapsed = max(0.0, now - self._updated)
-            self._tokens = min(self._capacity, self._tokens + elapsed * self._rate)
-            self._updated = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return None
-            return (1.0 - self._tokens) / self._rate
 
 
 @dataclass

@@ -13,9 +13,8 @@ import pytest
 from aita_cli.domain.models import AnswerKey, PageTranscription, Rubric
 from aita_cli.errors import ConfigError
 from aita_cli.llm import task_kinds as tk
+from aita_cli.simulate.limits import ARRIVAL_TOLERANCE_S, RequestRateLimiter
 from aita_cli.simulate.server import (
-    ARRIVAL_TOLERANCE_S,
-    RequestRateLimiter,
     RunningSimulator,
     SimulatorConfig,
     SimulatorState,
