@@ -8,19 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
-from aita_cli.cli.options import (
-    AssignmentOpt,
-    DataDirOpt,
-    DryRunOpt,
-    ForceOpt,
-    MaxCostOpt,
-    ModelOpt,
-    ProviderOpt,
-    RateLimitOpt,
-    ResumeOpt,
-    RunOptions,
-    WorkersOpt,
-)
+from aita_cli.cli.options import RunOptions, with_run_options
 from aita_cli.cli.render import (
     OutcomeView,
     announcer,
@@ -48,37 +36,14 @@ def register(app: typer.Typer) -> None:
     """Add the generate-rubric command to `app`."""
 
     @app.command(name="generate-rubric", epilog=EPILOG)
-    def generate_rubric(
-        *,
-        assignment: AssignmentOpt,
-        data_dir: DataDirOpt = None,
-        resume: ResumeOpt = False,
-        force: ForceOpt = False,
-        dry_run: DryRunOpt = False,
-        workers: WorkersOpt = None,
-        rate_limit: RateLimitOpt = None,
-        max_cost: MaxCostOpt = None,
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-    ) -> None:
+    @with_run_options
+    def generate_rubric(options: RunOptions) -> None:
         """Write answer keys and grading rubrics for every question of an assignment.
 
         Reads <data-dir>/ASSIGNMENT/exam.json (plus instructions.txt,
         question_instructions.json and user_rubrics.json when present) and writes
         results/answer_keys.json, results/rubrics.json and results/rubrics.md.
         """
-        options = RunOptions(
-            assignment=assignment,
-            data_dir=data_dir,
-            resume=resume,
-            force=force,
-            dry_run=dry_run,
-            workers=workers,
-            rate_limit=rate_limit,
-            max_cost=max_cost,
-            provider=provider,
-            model=model,
-        )
         console = make_console()
         with exit_on_error():
             outcome = run_generate_rubric(options, announce=announcer(console))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console, RenderableType
@@ -10,19 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
-from aita_cli.cli.options import (
-    AssignmentOpt,
-    DataDirOpt,
-    DryRunOpt,
-    ForceOpt,
-    MaxCostOpt,
-    ModelOpt,
-    ProviderOpt,
-    RateLimitOpt,
-    ResumeOpt,
-    RunOptions,
-    WorkersOpt,
-)
+from aita_cli.cli.options import RunOptions, StudentOpt, with_run_options
 from aita_cli.cli.render import (
     OutcomeView,
     announcer,
@@ -46,47 +34,13 @@ Writes results/transcripts/<student>.json and .md, and index.json.
 """
 
 
-StudentOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--student",
-        "-s",
-        help="Only this student (alice, alice.pdf or alice/ in submissions/); repeatable.",
-    ),
-]
-
-
 def register(app: typer.Typer) -> None:
     """Add the `transcribe` command to the app."""
 
     @app.command(name="transcribe", epilog=_EPILOG)
-    def transcribe(
-        *,
-        assignment: AssignmentOpt,
-        student: StudentOpt = None,
-        data_dir: DataDirOpt = None,
-        resume: ResumeOpt = False,
-        force: ForceOpt = False,
-        dry_run: DryRunOpt = False,
-        workers: WorkersOpt = None,
-        rate_limit: RateLimitOpt = None,
-        max_cost: MaxCostOpt = None,
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-    ) -> None:
+    @with_run_options
+    def transcribe(options: RunOptions, *, student: StudentOpt = None) -> None:
         """Transcribe every student's scanned submission, all pages as one batch."""
-        options = RunOptions(
-            assignment=assignment,
-            data_dir=data_dir,
-            resume=resume,
-            force=force,
-            dry_run=dry_run,
-            workers=workers,
-            rate_limit=rate_limit,
-            max_cost=max_cost,
-            provider=provider,
-            model=model,
-        )
         console = make_console()
         with exit_on_error():
             outcome = run_transcribe(options, student or (), announce=announcer(console))
