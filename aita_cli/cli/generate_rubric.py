@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
+from aita_cli.cli.help_format import AitaCommand
 from aita_cli.cli.options import RunOptions, with_run_options
 from aita_cli.cli.render import (
     OutcomeView,
@@ -35,7 +36,7 @@ Examples:
 def register(app: typer.Typer) -> None:
     """Add the generate-rubric command to `app`."""
 
-    @app.command(name="generate-rubric", epilog=EPILOG)
+    @app.command(name="generate-rubric", epilog=EPILOG, cls=AitaCommand)
     @with_run_options
     def generate_rubric(options: RunOptions) -> None:
         """Write answer keys and grading rubrics for every question of an assignment.

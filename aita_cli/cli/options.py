@@ -12,10 +12,11 @@ import inspect
 from collections.abc import Callable
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Any, Concatenate, ParamSpec
+from typing import Annotated, Any, Concatenate, ParamSpec, get_args
 
 import typer
 
+from aita_cli.config import ProviderName
 from aita_cli.pipelines.runner import RunOptions
 
 __all__ = [
@@ -66,9 +67,15 @@ MaxCostOpt = Annotated[
     float | None,
     typer.Option("--max-cost", min=0.0, help="Stop starting tasks once this many USD are spent."),
 ]
+# Shown as a choice of the settings' own names, but checked by Settings as AITA_PROVIDER
+# is, so a typo in either gets the same one-line error naming the flag or the variable.
 ProviderOpt = Annotated[
     str | None,
-    typer.Option("--provider", help="auto | openrouter | openai | offline \\[env: AITA_PROVIDER]."),
+    typer.Option(
+        "--provider",
+        metavar=f"<{'|'.join(get_args(ProviderName))}>",
+        help="Where requests go; auto picks from the keys and URL set \\[env: AITA_PROVIDER].",
+    ),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id \\[env: AITA_MODEL].")]
 StudentOpt = Annotated[

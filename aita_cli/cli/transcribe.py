@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
+from aita_cli.cli.help_format import AitaCommand
 from aita_cli.cli.options import RunOptions, StudentOpt, with_run_options
 from aita_cli.cli.render import (
     OutcomeView,
@@ -37,7 +38,7 @@ Writes results/transcripts/<student>.json and .md, and index.json.
 def register(app: typer.Typer) -> None:
     """Add the `transcribe` command to the app."""
 
-    @app.command(name="transcribe", epilog=_EPILOG)
+    @app.command(name="transcribe", epilog=_EPILOG, cls=AitaCommand)
     @with_run_options
     def transcribe(options: RunOptions, *, student: StudentOpt = None) -> None:
         """Transcribe every student's scanned submission, all pages as one batch."""

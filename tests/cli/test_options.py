@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from typer.testing import CliRunner
 
+from aita_cli.cli.help_format import AitaCommand
 from aita_cli.cli.options import RunOptions, StudentOpt, with_run_options
 
 runner = CliRunner()
@@ -18,7 +19,7 @@ QuestionOpt = Annotated[list[str] | None, typer.Option("--question", "-q", help=
 def _grade_app(received: list[tuple[RunOptions, list[str], list[str]]]) -> typer.Typer:
     app = typer.Typer()
 
-    @app.command(name="grade")
+    @app.command(name="grade", cls=AitaCommand)
     @with_run_options
     def grade(
         options: RunOptions, *, student: StudentOpt = None, question: QuestionOpt = None
