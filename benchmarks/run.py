@@ -138,16 +138,11 @@ def _run_workload(workload: str, data_dir: Path, workers: int) -> tuple[int, flo
         workers=workers,
         rate_limit=RATE_LIMIT_RPS,
     )
-    if workload == "rubric":
-        rubric = run_generate_rubric(options)
-        metrics, total = rubric.metrics, rubric.elapsed_s
-    else:
-        transcription = run_transcribe(options)
-        metrics = transcription.batch.metrics if transcription.batch else None
-        total = transcription.seconds
+    outcome = run_generate_rubric(options) if workload == "rubric" else run_transcribe(options)
+    metrics = outcome.metrics
     if metrics is None or metrics.failed_tasks:
         raise RuntimeError(f"{workload} at {workers} workers did not complete cleanly")
-    return metrics.total_tasks, metrics.elapsed, total
+    return metrics.total_tasks, metrics.elapsed, outcome.elapsed_s
 
 
 def _median_run(workload: str, data_dir: Path, workers: int) -> tuple[int, float, float]:

@@ -9,10 +9,12 @@ import typer
 from aita_cli import __version__
 from aita_cli.cli import generate_rubric, simulate, transcribe
 from aita_cli.cli.errors import stderr
+from aita_cli.cli.help_format import AitaGroup
 from aita_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 
 app = typer.Typer(
     name="aita",
+    cls=AitaGroup,
     help="aita — answer keys, rubrics and transcripts from many LLM calls run at once.",
     no_args_is_help=True,
     add_completion=False,

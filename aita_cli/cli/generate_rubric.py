@@ -8,34 +8,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
-from aita_cli.cli.options import (
-    AssignmentOpt,
-    DataDirOpt,
-    DryRunOpt,
-    ForceOpt,
-    MaxCostOpt,
-    ModelOpt,
-    ProviderOpt,
-    RateLimitOpt,
-    ResumeOpt,
-    RunOptions,
-    WorkersOpt,
-)
+from aita_cli.cli.help_format import AitaCommand
+from aita_cli.cli.options import RunOptions, with_run_options
 from aita_cli.cli.render import (
+    OutcomeView,
     announcer,
     estimate_text,
+    from_checkpoint,
     make_console,
-    print_listed,
-    print_messages,
-    print_next_step,
-    print_outputs,
-    run_figures,
-    summary_table,
+    render_run,
 )
-from aita_cli.pipelines.rubric import RubricOutcome, RubricPlan, run_generate_rubric
+from aita_cli.pipelines.rubric import RubricOutcome, run_generate_rubric
 from aita_cli.pipelines.rubric_tasks import format_points
 
-__all__ = ["register", "render_outcome"]
+__all__ = ["VIEW", "register", "render_outcome"]
 
 EPILOG = """\b
 Examples:
@@ -50,38 +36,15 @@ Examples:
 def register(app: typer.Typer) -> None:
     """Add the generate-rubric command to `app`."""
 
-    @app.command(name="generate-rubric", epilog=EPILOG)
-    def generate_rubric(
-        *,
-        assignment: AssignmentOpt,
-        data_dir: DataDirOpt = None,
-        resume: ResumeOpt = False,
-        force: ForceOpt = False,
-        dry_run: DryRunOpt = False,
-        workers: WorkersOpt = None,
-        rate_limit: RateLimitOpt = None,
-        max_cost: MaxCostOpt = None,
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-    ) -> None:
+    @app.command(name="generate-rubric", epilog=EPILOG, cls=AitaCommand)
+    @with_run_options
+    def generate_rubric(options: RunOptions) -> None:
         """Write answer keys and grading rubrics for every question of an assignment.
 
         Reads <data-dir>/ASSIGNMENT/exam.json (plus instructions.txt,
         question_instructions.json and user_rubrics.json when present) and writes
         results/answer_keys.json, results/rubrics.json and results/rubrics.md.
         """
-        options = RunOptions(
-            assignment=assignment,
-            data_dir=data_dir,
-            resume=resume,
-            force=force,
-            dry_run=dry_run,
-            workers=workers,
-            rate_limit=rate_limit,
-            max_cost=max_cost,
-            provider=provider,
-            model=model,
-        )
         console = make_console()
         with exit_on_error():
             outcome = run_generate_rubric(options, announce=announcer(console))
@@ -91,32 +54,12 @@ def register(app: typer.Typer) -> None:
 
 def render_outcome(outcome: RubricOutcome, console: Console) -> None:
     """Show what a run did: notes, the plan or the failures, a summary, the outputs."""
-    print_messages(console, notices=outcome.notices)
-    if outcome.plan is not None:
-        _render_plan(outcome, outcome.plan, console)
-        return
-    if outcome.kept_existing:
-        return
-    print_listed(
-        console,
-        f"{len(outcome.failures)} task(s) failed:",
-        [
-            f"question {failure.question_id} ({failure.kind}): {failure.error}"
-            for failure in outcome.failures
-        ],
-    )
-    console.print(_summary_table(outcome))
-    print_outputs(console, [str(path) for path in outcome.paths])
-    print_next_step(
-        console,
-        stopped=outcome.stopped,
-        not_started=outcome.not_started,
-        resume_hint=outcome.resume_hint,
-        checkpoint_path=outcome.checkpoint_path,
-    )
+    render_run(outcome, VIEW, console)
 
 
-def _render_plan(outcome: RubricOutcome, plan: RubricPlan, console: Console) -> None:
+def _render_plan(outcome: RubricOutcome, console: Console) -> None:
+    detail, plan = outcome.detail, outcome.detail.plan
+    assert plan is not None  # a dry run always plans
     table = Table(title=f"dry run: {escape(outcome.exam_name)} — no model called")
     for column in ("task", "question", "prompt tokens", "reply tokens"):
         table.add_column(column, justify="right" if "tokens" in column else "left")
@@ -130,8 +73,8 @@ def _render_plan(outcome: RubricOutcome, plan: RubricPlan, console: Console) -> 
     console.print(table)
     estimate = plan.estimate
     console.print(
-        f"{len(plan.tasks)} tasks for {outcome.questions} questions "
-        f"({format_points(outcome.total_points)} points); model {escape(estimate.model)}; "
+        f"{len(plan.tasks)} tasks for {detail.questions} questions "
+        f"({format_points(detail.total_points)} points); model {escape(estimate.model)}; "
         f"~{estimate.prompt_tokens + estimate.completion_tokens:,} tokens "
         f"({estimate.prompt_tokens:,} prompt, {estimate.completion_tokens:,} reply); "
         f"cost {escape(estimate_text(estimate))}"
@@ -142,18 +85,24 @@ def _render_plan(outcome: RubricOutcome, plan: RubricPlan, console: Console) -> 
     console.print("dry run: no model was called and nothing was written")
 
 
-def _summary_table(outcome: RubricOutcome) -> Table:
-    done = str(outcome.tasks_done)
-    if outcome.tasks_resumed:
-        done += f" ({outcome.tasks_resumed} from the checkpoint)"
-    rows = [
-        ("questions", str(outcome.questions)),
-        ("total points", format_points(outcome.total_points)),
-        ("tasks done", f"{done} of {outcome.tasks_total}"),
-        ("tasks failed", str(outcome.tasks_failed)),
+def _failures(outcome: RubricOutcome) -> tuple[str, list[str]]:
+    failures = outcome.detail.failures
+    return f"{len(failures)} task(s) failed:", [
+        f"question {failure.question_id} ({failure.kind}): {failure.error}" for failure in failures
     ]
-    if outcome.not_started:
-        rows.append(("not started", str(len(outcome.not_started))))
-    return summary_table(
-        outcome.exam_name, rows + run_figures(outcome.metrics, outcome.retries, outcome.elapsed_s)
-    )
+
+
+def _figures(outcome: RubricOutcome) -> list[tuple[str, str]]:
+    if outcome.batch is None:  # complete results were kept: nothing ran
+        return []
+    detail = outcome.detail
+    done = from_checkpoint(outcome.tasks_done, outcome.tasks_resumed)
+    return [
+        ("questions", str(detail.questions)),
+        ("total points", format_points(detail.total_points)),
+        ("tasks done", f"{done} of {outcome.tasks_total}"),
+        ("tasks failed", str(len(detail.failures))),
+    ]
+
+
+VIEW = OutcomeView(plan=_render_plan, failures=_failures, figures=_figures)

@@ -1,6 +1,9 @@
-"""Rendering shared by generate-rubric and transcribe, so the two commands read alike:
-the provider first, then warnings and notes, failures, a summary table, the outputs, and
-what to do next (why the run stopped, how to resume, where the checkpoint is).
+"""Rendering shared by the pipeline commands, so they all read alike: the provider first,
+then warnings and notes, failures, the command's own tables, a summary table, the outputs,
+and what to do next (why the run stopped, how to resume, where the checkpoint is).
+
+`render_run` prints a `RunOutcome` in that order; a command supplies only what is its
+own (its plan, failures, tables and summary figures) as an `OutcomeView`.
 
 Every piece of text that comes from outside (file and student names, error messages) is
 escaped: a name like "page[1].png" is not Rich markup.
@@ -9,29 +12,88 @@ escaped: a name like "page[1].png" is not Rich markup.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Generic
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.execution.results import ExecutionMetrics
-from aita_cli.pipelines.runner import CostEstimate
+from aita_cli.pipelines.outcome import DetailT, RunOutcome
+from aita_cli.pipelines.runner import CostEstimate, retry_count
 
 __all__ = [
     "MAX_LISTED",
+    "OutcomeView",
     "announcer",
     "estimate_text",
+    "from_checkpoint",
     "make_console",
     "print_listed",
     "print_messages",
     "print_next_step",
     "print_outputs",
+    "render_run",
     "run_figures",
     "summary_table",
 ]
 
 MAX_LISTED = 20  # longer lists are cut, with "and N more"
+
+
+def _no_tables(outcome: RunOutcome[DetailT]) -> list[RenderableType]:
+    return []
+
+
+def _output_paths(outcome: RunOutcome[DetailT]) -> list[str]:
+    return [str(path) for path in outcome.outputs]
+
+
+@dataclass(frozen=True)
+class OutcomeView(Generic[DetailT]):
+    """What a command renders of its own outcome; `render_run` does the rest.
+
+    `failures` gives a heading and one line per failure; `figures` the summary's first
+    rows (none: no summary), before the rows every run ends with; `tables` what goes
+    between the failures and the summary; `outputs` the lines listing what was written.
+    """
+
+    plan: Callable[[RunOutcome[DetailT], Console], None]
+    failures: Callable[[RunOutcome[DetailT]], tuple[str, list[str]]]
+    figures: Callable[[RunOutcome[DetailT]], list[tuple[str, str]]]
+    tables: Callable[[RunOutcome[DetailT]], list[RenderableType]] = _no_tables
+    outputs: Callable[[RunOutcome[DetailT]], list[str]] = _output_paths
+
+
+def render_run(outcome: RunOutcome[DetailT], view: OutcomeView[DetailT], console: Console) -> None:
+    """Print what a run did, in the same order for every command (the provider was
+    announced before): messages, then a dry run's plan alone, or the failures, the
+    command's tables, the summary, the outputs and the next step."""
+    print_messages(console, warnings=outcome.warnings, notices=outcome.notices)
+    if outcome.dry_run:
+        view.plan(outcome, console)
+        return
+    heading, failures = view.failures(outcome)
+    print_listed(console, heading, failures)
+    for table in view.tables(outcome):
+        console.print(table)
+    figures = view.figures(outcome)
+    if figures:
+        console.print(summary_table(outcome.exam_name, figures + _run_rows(outcome)))
+    print_outputs(console, view.outputs(outcome))
+    print_next_step(console, outcome)
+
+
+def _run_rows(outcome: RunOutcome[DetailT]) -> list[tuple[str, str]]:
+    rows = [("not started", str(len(outcome.not_started)))] if outcome.not_started else []
+    retries = retry_count(outcome.batch) if outcome.batch is not None else 0
+    return rows + run_figures(outcome.metrics, retries, outcome.elapsed_s)
+
+
+def from_checkpoint(done: int, resumed: int) -> str:
+    """How many are done, and how many of those the checkpoint restored."""
+    return f"{done} ({resumed} from the checkpoint)" if resumed else str(done)
 
 
 def make_console() -> Console:
@@ -106,15 +168,9 @@ def print_outputs(console: Console, lines: Sequence[str]) -> None:
         console.print(f"  {escape(line)}")
 
 
-def print_next_step(
-    console: Console,
-    *,
-    stopped: str | None,
-    not_started: Sequence[str],
-    resume_hint: str | None,
-    checkpoint_path: Path | None,
-) -> None:
+def print_next_step(console: Console, outcome: RunOutcome[DetailT]) -> None:
     """Why the run stopped early, what did not start, how to resume, where the journal is."""
+    stopped, not_started = outcome.stopped, outcome.not_started
     if stopped == "interrupted":
         console.print("[yellow]interrupted:[/] finished tasks are saved in the checkpoint.")
     elif stopped == "budget":
@@ -127,7 +183,7 @@ def print_next_step(
         shown = ", ".join(not_started[:MAX_LISTED])
         more = len(not_started) - MAX_LISTED
         console.print(f"not started: {escape(shown)}" + (f" and {more} more" if more > 0 else ""))
-    if resume_hint:
-        console.print(f"resume with: {escape(resume_hint)}")
-    if checkpoint_path is not None:
-        console.print(f"checkpoint: {escape(str(checkpoint_path))}")
+    if outcome.resume_hint:
+        console.print(f"resume with: {escape(outcome.resume_hint)}")
+    if outcome.checkpoint_path is not None:
+        console.print(f"checkpoint: {escape(str(outcome.checkpoint_path))}")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from aita_cli.cli.errors import exit_on_error, stderr
+from aita_cli.cli.help_format import AitaCommand
 from aita_cli.simulate.server import SimulatorConfig, start_simulator
 
 __all__ = ["register"]
@@ -33,7 +34,7 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="simulate", help=HELP)
+    @app.command(name="simulate", help=HELP, cls=AitaCommand)
     def _command(
         *,
         host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",

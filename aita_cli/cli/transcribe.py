@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from aita_cli.cli.errors import exit_on_error
-from aita_cli.cli.options import (
-    AssignmentOpt,
-    DataDirOpt,
-    DryRunOpt,
-    ForceOpt,
-    MaxCostOpt,
-    ModelOpt,
-    ProviderOpt,
-    RateLimitOpt,
-    ResumeOpt,
-    RunOptions,
-    WorkersOpt,
-)
+from aita_cli.cli.help_format import AitaCommand
+from aita_cli.cli.options import RunOptions, StudentOpt, with_run_options
 from aita_cli.cli.render import (
+    OutcomeView,
     announcer,
     estimate_text,
+    from_checkpoint,
     make_console,
-    print_listed,
-    print_messages,
-    print_next_step,
-    print_outputs,
-    run_figures,
-    summary_table,
+    render_run,
 )
-from aita_cli.pipelines.runner import retry_count
-from aita_cli.pipelines.transcribe import TranscribeOutcome, TranscribePlan, run_transcribe
+from aita_cli.pipelines.transcribe import TranscribeOutcome, run_transcribe
 
-__all__ = ["register", "render_outcome"]
+__all__ = ["VIEW", "register", "render_outcome"]
 
 _EPILOG = """\b
 Examples:
@@ -49,47 +34,14 @@ Examples:
 Writes results/transcripts/<student>.json and .md, and index.json.
 """
 
-StudentOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--student",
-        "-s",
-        help="Only this student (alice, alice.pdf or alice/ in submissions/); repeatable.",
-    ),
-]
-
 
 def register(app: typer.Typer) -> None:
     """Add the `transcribe` command to the app."""
 
-    @app.command(name="transcribe", epilog=_EPILOG)
-    def transcribe(
-        *,
-        assignment: AssignmentOpt,
-        student: StudentOpt = None,
-        data_dir: DataDirOpt = None,
-        resume: ResumeOpt = False,
-        force: ForceOpt = False,
-        dry_run: DryRunOpt = False,
-        workers: WorkersOpt = None,
-        rate_limit: RateLimitOpt = None,
-        max_cost: MaxCostOpt = None,
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-    ) -> None:
+    @app.command(name="transcribe", epilog=_EPILOG, cls=AitaCommand)
+    @with_run_options
+    def transcribe(options: RunOptions, *, student: StudentOpt = None) -> None:
         """Transcribe every student's scanned submission, all pages as one batch."""
-        options = RunOptions(
-            assignment=assignment,
-            data_dir=data_dir,
-            resume=resume,
-            force=force,
-            dry_run=dry_run,
-            workers=workers,
-            rate_limit=rate_limit,
-            max_cost=max_cost,
-            provider=provider,
-            model=model,
-        )
         console = make_console()
         with exit_on_error():
             outcome = run_transcribe(options, student or (), announce=announcer(console))
@@ -100,33 +52,12 @@ def register(app: typer.Typer) -> None:
 def render_outcome(outcome: TranscribeOutcome, console: Console) -> None:
     """Print what a run did: warnings and notes, the plan or the failures, the students,
     a summary, the outputs and the next step (the provider was announced before)."""
-    print_messages(console, warnings=outcome.warnings, notices=outcome.notices)
-    if outcome.plan is not None:
-        _render_plan(outcome.plan, console)
-        return
-    failed = [row for row in outcome.failed_students if row["failures"]]
-    print_listed(
-        console,
-        f"{len(failed)} student(s) failed:",
-        [f"{row['student']}: {failure}" for row in failed for failure in row["failures"]],
-    )
-    if outcome.students:
-        console.print(_students_table(outcome.students))
-        console.print(_summary_table(outcome))
-    elif outcome.kept:
-        console.print("nothing to do: every selected transcript is complete")
-    print_outputs(console, _output_lines(outcome))
-    batch = outcome.batch
-    print_next_step(
-        console,
-        stopped=batch.stopped if batch is not None else None,
-        not_started=batch.not_started if batch is not None else [],
-        resume_hint=outcome.resume_hint,
-        checkpoint_path=batch.checkpoint_path if batch is not None else None,
-    )
+    render_run(outcome, VIEW, console)
 
 
-def _render_plan(plan: TranscribePlan, console: Console) -> None:
+def _render_plan(outcome: TranscribeOutcome, console: Console) -> None:
+    plan = outcome.detail.plan
+    assert plan is not None  # a dry run always plans
     if not plan.pages_per_student:
         console.print("nothing to transcribe: every selected transcript is complete")
     else:
@@ -146,6 +77,21 @@ def _render_plan(plan: TranscribePlan, console: Console) -> None:
     console.print("dry run: no model was called and nothing was written")
 
 
+def _failures(outcome: TranscribeOutcome) -> tuple[str, list[str]]:
+    failed = [row for row in outcome.detail.failed_students if row["failures"]]
+    return f"{len(failed)} student(s) failed:", [
+        f"{row['student']}: {failure}" for row in failed for failure in row["failures"]
+    ]
+
+
+def _tables(outcome: TranscribeOutcome) -> list[RenderableType]:
+    if outcome.detail.students:
+        return [_students_table(outcome.detail.students)]
+    if outcome.detail.kept:
+        return ["nothing to do: every selected transcript is complete"]
+    return []
+
+
 def _students_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="students")
     for name in ("student", "status", "pages", "done", "failed", "confidence"):
@@ -162,31 +108,21 @@ def _students_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _summary_table(outcome: TranscribeOutcome) -> Table:
-    rows = outcome.students
+def _figures(outcome: TranscribeOutcome) -> list[tuple[str, str]]:
+    rows, kept = outcome.detail.students, outcome.detail.kept
+    if not rows:  # nothing ran: the tables said why
+        return []
     done = sum(row["pages_done"] for row in rows)
     weights = [(row["mean_confidence"], row["pages_done"]) for row in rows if row["pages_done"]]
     mean = sum(c * n for c, n in weights) / done if done else None
-    batch = outcome.batch
-    resumed = batch.metrics.resumed_tasks if batch is not None else 0
-    done_text = f"{done} ({resumed} from the checkpoint)" if resumed else str(done)
-    students = str(len(rows))
-    if outcome.kept:
-        students += f" (+{len(outcome.kept)} already complete, kept)"
-    figures = [
+    students = str(len(rows)) + (f" (+{len(kept)} already complete, kept)" if kept else "")
+    return [
         ("students", students),
         ("pages", str(sum(row["pages"] for row in rows))),
-        ("pages done", done_text),
+        ("pages done", from_checkpoint(done, outcome.tasks_resumed)),
         ("pages failed", str(sum(row["pages_failed"] for row in rows))),
+        ("mean confidence", _confidence(mean)),
     ]
-    if batch is not None and batch.not_started:
-        figures.append(("not started", str(len(batch.not_started))))
-    figures.append(("mean confidence", _confidence(mean)))
-    metrics = batch.metrics if batch is not None else None
-    retries = retry_count(batch) if batch is not None else 0
-    return summary_table(
-        outcome.exam_name, figures + run_figures(metrics, retries, outcome.seconds)
-    )
 
 
 def _output_lines(outcome: TranscribeOutcome) -> list[str]:
@@ -204,3 +140,12 @@ def _output_lines(outcome: TranscribeOutcome) -> list[str]:
 
 def _confidence(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+VIEW = OutcomeView(
+    plan=_render_plan,
+    failures=_failures,
+    figures=_figures,
+    tables=_tables,
+    outputs=_output_lines,
+)

@@ -4,7 +4,7 @@ Every question gets an answer-key task; questions without a user rubric also get
 task that depends on it, so it starts the moment its key is done. All tasks run as one
 batch on the shared executor, journaled under "<assignment>_rubric" so `--resume`
 continues it. Outputs follow exam order and mark what failed; nothing here prints: the
-caller renders the returned `RubricOutcome`.
+caller renders the returned `RubricOutcome` (a `RunOutcome` with a `RubricDetail`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.models import AnswerKey, Rubric
-from aita_cli.execution.results import BatchExecutionResult, ExecutionMetrics, TaskResult
+from aita_cli.execution.results import BatchExecutionResult, TaskResult
 from aita_cli.execution.tasks import LLMTask
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import as_messages
 from aita_cli.llm.tokens import prompt_tokens
+from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.rubric_markdown import QuestionResult, render_rubrics_markdown
 from aita_cli.pipelines.rubric_output import (
     exam_fingerprint,
@@ -37,20 +38,19 @@ from aita_cli.pipelines.rubric_tasks import (
 )
 from aita_cli.pipelines.runner import (
     CostEstimate,
+    OutcomeBuilder,
     RunContext,
     RunOptions,
     checkpoint_name,
     estimate_cost,
-    exit_code_for,
     open_run,
-    resume_command,
-    retry_count,
 )
 
 __all__ = [
     "COMMAND",
     "OPERATION",
     "PlannedTask",
+    "RubricDetail",
     "RubricOutcome",
     "RubricPlan",
     "TaskFailure",
@@ -100,31 +100,17 @@ class TaskFailure:
 
 
 @dataclass
-class RubricOutcome:
-    """What a generate-rubric run did, for the CLI to render."""
+class RubricDetail:
+    """generate-rubric's own part of its outcome."""
 
-    assignment: str
-    exam_name: str
-    provider: str
     questions: int
     total_points: float
-    exit_code: int = 0
-    plan: RubricPlan | None = None
-    kept_existing: bool = False
-    tasks_total: int = 0
-    tasks_done: int = 0
-    tasks_failed: int = 0
-    tasks_resumed: int = 0
-    retries: int = 0
-    failures: list[TaskFailure] = field(default_factory=list)
-    metrics: ExecutionMetrics | None = None
-    paths: list[Path] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    stopped: str | None = None
-    not_started: list[str] = field(default_factory=list)
-    checkpoint_path: Path | None = None
-    resume_hint: str | None = None
-    elapsed_s: float = 0.0
+    plan: RubricPlan | None = None  # set by --dry-run
+    kept_existing: bool = False  # complete results were there: nothing ran
+    failures: list[TaskFailure] = field(default_factory=list)  # in exam order
+
+
+RubricOutcome: TypeAlias = RunOutcome[RubricDetail]
 
 
 def question_contexts(assignment: Assignment) -> list[QuestionContext]:
@@ -204,35 +190,28 @@ def run_generate_rubric(
     `announce` receives short lines worth showing before the long part starts (which
     provider was picked). `client` and `executor_overrides` are test seams.
     """
+    outcome = OutcomeBuilder(COMMAND, clock=clock)
     with open_run(options, client=client, executor_overrides=executor_overrides) as context:
         assignment = context.assignment
-        outcome = RubricOutcome(
-            assignment=assignment.name,
-            exam_name=assignment.exam.exam_name,
-            provider=context.client.describe(),
-            questions=len(assignment.exam.questions),
-            total_points=assignment.exam.total_points,
-        )
+        detail = RubricDetail(len(assignment.exam.questions), assignment.exam.total_points)
         if announce is not None:
-            announce(f"using {outcome.provider}")
+            announce(f"using {context.client.describe()}")
         complete = existing_results_complete(
             assignment, exam_fingerprint(assignment), accept_offline=context.client.is_local
         )
+        keep = complete and not options.force
+        notices = [_kept_notice(assignment, dry_run=options.dry_run)] if keep else []
         if options.dry_run:
-            outcome.plan = plan_rubric_run(context)
-            if complete and not options.force:
-                outcome.notices.append(_kept_notice(assignment, dry_run=True))
-            return outcome
+            detail.plan = plan_rubric_run(context)
+            return outcome.build(context, detail, notices=notices)
         # --resume runs what is missing or failed: with complete results that is nothing
         # (and without their journal, running anyway would pay for every task again).
-        if complete and not options.force:
-            outcome.kept_existing = True
-            outcome.notices.append(_kept_notice(assignment, dry_run=False))
-            return outcome
-        started = clock()
-        _run_batch(context, outcome)
-        outcome.elapsed_s = clock() - started
-        return outcome
+        if keep:
+            detail.kept_existing = True
+            return outcome.build(context, detail, notices=notices)
+        batch, paths = _run_batch(context)
+        detail.failures = _failures(assignment, batch, set(batch.not_started))
+        return outcome.build(context, detail, batch=batch, outputs=paths)
 
 
 def _kept_notice(assignment: Assignment, *, dry_run: bool) -> str:
@@ -242,45 +221,21 @@ def _kept_notice(assignment: Assignment, *, dry_run: bool) -> str:
     return f"complete results already exist in {where}; kept them (use --force to regenerate)"
 
 
-def _run_batch(context: RunContext, outcome: RubricOutcome) -> None:
+def _run_batch(context: RunContext) -> tuple[BatchExecutionResult, list[Path]]:
     assignment = context.assignment
-    tasks = build_tasks(assignment)
     result = context.executor.execute_batch(
-        tasks,
+        build_tasks(assignment),
         checkpoint_name=checkpoint_name(assignment.name, OPERATION),
         resume_from_checkpoint=context.options.resume,
         description=f"rubrics for {assignment.name}",
     )
     question_results = assemble_results(assignment, result)
-    outcome.paths = write_rubric_outputs(
+    paths = write_rubric_outputs(
         assignment,
         question_results,
         render_rubrics_markdown(assignment.exam.exam_name, assignment.name, question_results),
     )
-    _fill_outcome(outcome, context, tasks, result)
-
-
-def _fill_outcome(
-    outcome: RubricOutcome,
-    context: RunContext,
-    tasks: list[LLMTask],
-    result: BatchExecutionResult,
-) -> None:
-    not_started = set(result.not_started)
-    outcome.tasks_total = len(tasks)
-    outcome.tasks_done = len(result.successful_results)
-    outcome.tasks_resumed = sum(1 for item in result.task_results if item.resumed)
-    outcome.failures = _failures(context.assignment, result, not_started)
-    outcome.tasks_failed = len(outcome.failures)
-    outcome.metrics = result.metrics
-    outcome.retries = retry_count(result)
-    outcome.notices.extend(result.notices)
-    outcome.stopped = result.stopped
-    outcome.not_started = list(result.not_started)
-    outcome.checkpoint_path = result.checkpoint_path
-    outcome.exit_code = exit_code_for(result)
-    if result.stopped is not None or outcome.failures:
-        outcome.resume_hint = resume_command(COMMAND, context.options)
+    return result, paths
 
 
 def _failures(

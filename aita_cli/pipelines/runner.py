@@ -1,14 +1,16 @@
 """What every pipeline run shares: settings, the assignment, one client and one executor.
 
 `open_run` is the single place that turns command-line options into a ready run, and
-closes the executor and the client afterwards, whatever happens. The small helpers
-below keep the two pipelines' exit codes, checkpoint names and dry-run estimates alike.
+closes the executor and the client afterwards, whatever happens. `OutcomeBuilder` is the
+single place that turns a finished run into a `RunOutcome` (exit code, resume hint, time).
+The small helpers below keep the pipelines' checkpoint names and dry-run estimates alike.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +31,11 @@ from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.factory import create_client
 from aita_cli.llm.pricing import price_table_from_settings
+from aita_cli.pipelines.outcome import DetailT, RunOutcome
 
 __all__ = [
     "CostEstimate",
+    "OutcomeBuilder",
     "RunContext",
     "RunOptions",
     "checkpoint_name",
@@ -166,15 +170,76 @@ def exit_code_for(result: BatchExecutionResult) -> int:
     return EXIT_OK
 
 
+class OutcomeBuilder:
+    """Builds every pipeline's `RunOutcome` alike: exit code, resume hint and time.
+
+    Made when the run starts, so the time covers all the user waited for (settings, the
+    batch, writing the outputs). `resume_args` are the command's own options a resume
+    must repeat, e.g. ("--student", "alice"); the shared ones come from the options.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        resume_args: Sequence[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._command = command
+        self._resume_args = tuple(resume_args)
+        self._clock = clock
+        self._started = clock()
+
+    def build(
+        self,
+        context: RunContext,
+        detail: DetailT,
+        *,
+        batch: BatchExecutionResult | None = None,
+        warnings: Sequence[str] = (),
+        notices: Sequence[str] = (),
+        outputs: Sequence[Path] = (),
+        failed: bool = False,
+    ) -> RunOutcome[DetailT]:
+        """The outcome of the run in `context`, now. `notices` come before the batch's
+        own; `failed` says something failed outside the batch (a submission that could
+        not be read), which makes an otherwise clean run exit 1."""
+        code = exit_code_for(batch) if batch is not None else EXIT_OK
+        if code == EXIT_OK and failed:
+            code = EXIT_TASKS_FAILED
+        return RunOutcome(
+            assignment=context.assignment.name,
+            exam_name=context.assignment.exam.exam_name,
+            provider=context.client.describe(),
+            detail=detail,
+            batch=batch,
+            dry_run=context.options.dry_run,
+            warnings=list(warnings),
+            notices=[*notices, *(batch.notices if batch is not None else ())],
+            outputs=list(outputs),
+            exit_code=code,
+            resume_hint=self._resume_hint(context.options, batch),
+            elapsed_s=self._clock() - self._started,
+        )
+
+    def _resume_hint(self, options: RunOptions, batch: BatchExecutionResult | None) -> str | None:
+        # Failed tasks run again on resume, so a run with failures is resumable too.
+        if batch is None or (batch.stopped is None and not batch.failed_results):
+            return None
+        return resume_command(self._command, options, self._resume_args)
+
+
 def retry_count(result: BatchExecutionResult) -> int:
     """Attempts this run made beyond each task's first: what the progress line calls
     retries (tasks restored from the checkpoint made none in this run)."""
     return sum(max(0, item.attempts - 1) for item in result.task_results if not item.resumed)
 
 
-def resume_command(command: str, options: RunOptions) -> str:
+def resume_command(command: str, options: RunOptions, extra: Sequence[str] = ()) -> str:
     """The command line that continues an interrupted or budget-stopped run: the same
-    assignment, data dir, provider and model as given, so it works from where it ran."""
+    assignment, data dir, provider and model as given, so it works from where it ran,
+    then `extra`: the command's own options that narrowed the run (`--student alice`),
+    so resuming does not widen it."""
     words = ["aita", command, "--assignment", options.assignment]
     if options.data_dir is not None:
         words += ["--data-dir", str(options.data_dir)]
@@ -182,7 +247,7 @@ def resume_command(command: str, options: RunOptions) -> str:
         words += ["--provider", options.provider]
     if options.model:
         words += ["--model", options.model]
-    return shlex.join([*words, "--resume"])
+    return shlex.join([*words, "--resume", *extra])
 
 
 @dataclass(frozen=True)

@@ -4,37 +4,35 @@ then one transcript per student and an index, each written atomically.
 Students are not run one after another: their pages share the worker pool, so a long
 submission does not hold the others up. A student whose submission cannot be read fails
 alone; everyone else still completes. Nothing here touches Rich: the CLI renders the
-returned `TranscribeOutcome`.
+returned `TranscribeOutcome` (a `RunOutcome` with a `TranscribeDetail`).
 """
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 
 from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.provenance import OCR_SOURCE
 from aita_cli.domain.submissions import StudentSubmission, SubmissionScan, scan_submissions
-from aita_cli.errors import EXIT_OK, EXIT_TASKS_FAILED
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.llm import tokens
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
+from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.runner import (
     CostEstimate,
+    OutcomeBuilder,
     RunContext,
     RunOptions,
     checkpoint_name,
     estimate_cost,
-    exit_code_for,
     open_run,
-    resume_command,
 )
 from aita_cli.pipelines.transcribe_tasks import PageTranscriptionTask, questions_by_page
 from aita_cli.pipelines.transcript_markdown import transcript_markdown
@@ -51,6 +49,7 @@ from aita_cli.pipelines.transcripts import (
 __all__ = [
     "COMPLETION_TOKENS_PER_PAGE",
     "OPERATION",
+    "TranscribeDetail",
     "TranscribeOutcome",
     "TranscribePlan",
     "run_transcribe",
@@ -75,26 +74,20 @@ class TranscribePlan:
 
 
 @dataclass
-class TranscribeOutcome:
-    """Everything the CLI shows after a run (or a dry run)."""
+class TranscribeDetail:
+    """transcribe's own part of its outcome."""
 
-    assignment: str
-    exam_name: str
-    provider: str
     students: list[dict[str, Any]] = field(default_factory=list)  # index rows, this run
     kept: list[str] = field(default_factory=list)  # complete transcripts left as they were
-    warnings: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
     plan: TranscribePlan | None = None  # set by --dry-run
-    batch: BatchExecutionResult | None = None  # None when nothing needed a model
-    outputs: list[Path] = field(default_factory=list)
-    seconds: float = 0.0
-    exit_code: int = EXIT_OK
-    resume_hint: str | None = None
 
     @property
     def failed_students(self) -> list[dict[str, Any]]:
+        """This run's students whose transcript is not complete."""
         return [row for row in self.students if row["status"] != COMPLETE]
+
+
+TranscribeOutcome: TypeAlias = RunOutcome[TranscribeDetail]
 
 
 def transcripts_dir(assignment: Assignment) -> Path:
@@ -114,64 +107,66 @@ def run_transcribe(
     `announce` receives short lines worth showing before the long part starts (which
     provider was picked), as for generate-rubric.
     """
-    started = clock()
+    # Resuming repeats the --student filter, so it does not widen the run.
+    again = [arg for name in students for arg in ("--student", name)]
+    outcome = OutcomeBuilder(OPERATION, resume_args=again, clock=clock)
     with open_run(options, need_vision=True) as context:
         if announce is not None:
             announce(f"using {context.client.describe()}")
-        outcome = _run(context, students)
-    outcome.seconds = clock() - started
-    return outcome
+        return _run(context, students, outcome)
 
 
-def _run(context: RunContext, only: Sequence[str]) -> TranscribeOutcome:
+def _run(context: RunContext, only: Sequence[str], outcome: OutcomeBuilder) -> TranscribeOutcome:
     assignment = context.assignment
     # The index covers everyone; --student narrows only what runs (and its warnings).
     everyone = scan_submissions(assignment)
     scan = scan_submissions(assignment, only) if only else everyone
     render = _render_settings(context)
-    kept = (
-        set()
-        if context.options.force
-        else _complete_students(assignment, scan, render, accept_offline=context.client.is_local)
-    )
+    kept = _kept(context, scan, render)
     todo = [student for student in scan.students if student.output_name not in kept]
-    outcome = _new_outcome(context, scan, kept)
+    detail = TranscribeDetail(kept=[s.name for s in scan.students if s.output_name in kept])
     tasks = {student.output_name: _page_tasks(context, student) for student in todo}
     if context.options.dry_run:
-        outcome.plan = _plan(context, todo, tasks)
-        outcome.warnings += [
-            f"{student.name} would fail: {problem}"
-            for student in todo
-            for problem in student.problems
-        ]
-        return outcome
-    outcome.batch = _execute(context, [task for group in tasks.values() for task in group])
+        detail.plan = _plan(context, todo, tasks)
+        would_fail = [f"{s.name} would fail: {problem}" for s in todo for problem in s.problems]
+        warnings = [*scan.warnings, *would_fail]
+        return outcome.build(context, detail, warnings=warnings, notices=_kept_notices(detail))
+    batch = _execute(context, [task for group in tasks.values() for task in group])
     transcripts = [
-        _transcript(context, student, tasks[student.output_name], outcome.batch, render)
-        for student in todo
+        _transcript(context, student, tasks[student.output_name], batch, render) for student in todo
     ]
-    _write(context, everyone.students, transcripts, outcome)
-    _finish(outcome, context.options, transcripts, only)
-    return outcome
-
-
-def _new_outcome(context: RunContext, scan: SubmissionScan, kept: set[str]) -> TranscribeOutcome:
-    outcome = TranscribeOutcome(
-        assignment=context.assignment.name,
-        exam_name=context.assignment.exam.exam_name,
-        provider=context.client.describe(),
-        kept=[student.name for student in scan.students if student.output_name in kept],
-        warnings=list(scan.warnings),
+    outputs = _write(context, everyone.students, transcripts, scan.warnings)
+    detail.students = [summarise_transcript(transcript) for transcript in transcripts]
+    return outcome.build(
+        context,
+        detail,
+        batch=batch,
+        warnings=scan.warnings,
+        notices=_kept_notices(detail),
+        outputs=outputs,
+        failed=bool(detail.failed_students),  # a submission that could not even be read
     )
-    if kept:
-        names = ", ".join(outcome.kept[:_NAMES_SHOWN])
-        if len(outcome.kept) > _NAMES_SHOWN:
-            names += f" and {len(outcome.kept) - _NAMES_SHOWN} more"
-        outcome.notices.append(
-            f"kept {len(kept)} complete transcript(s) ({names}); "
-            "use --force to transcribe them again"
-        )
-    return outcome
+
+
+def _kept(context: RunContext, scan: SubmissionScan, render: dict[str, Any]) -> set[str]:
+    """Output names of the complete transcripts this run keeps (none with --force)."""
+    if context.options.force:
+        return set()
+    return _complete_students(
+        context.assignment, scan, render, accept_offline=context.client.is_local
+    )
+
+
+def _kept_notices(detail: TranscribeDetail) -> list[str]:
+    if not detail.kept:
+        return []
+    names = ", ".join(detail.kept[:_NAMES_SHOWN])
+    if len(detail.kept) > _NAMES_SHOWN:
+        names += f" and {len(detail.kept) - _NAMES_SHOWN} more"
+    return [
+        f"kept {len(detail.kept)} complete transcript(s) ({names}); "
+        "use --force to transcribe them again"
+    ]
 
 
 def _render_settings(context: RunContext) -> dict[str, Any]:
@@ -320,24 +315,26 @@ def _write(
     context: RunContext,
     everyone: Sequence[StudentSubmission],
     transcripts: Sequence[dict[str, Any]],
-    outcome: TranscribeOutcome,
-) -> None:
+    warnings: Sequence[str],
+) -> list[Path]:
+    """Each transcript (JSON and Markdown), then the index: the paths written."""
     folder = transcripts_dir(context.assignment)
+    written: list[Path] = []
     for transcript in transcripts:
         json_path = folder / f"{transcript['output_name']}.json"
         markdown_path = folder / f"{transcript['output_name']}.md"
         write_json_atomic(json_path, transcript)
         write_text_atomic(markdown_path, transcript_markdown(transcript))
-        outcome.outputs += [json_path, markdown_path]
+        written += [json_path, markdown_path]
     index_path = folder / "index.json"
     index = build_index(
         _index_transcripts(folder, everyone, transcripts),
         assignment=context.assignment.name,
         exam_name=context.assignment.exam.exam_name,
-        warnings=outcome.warnings,
+        warnings=warnings,
     )
     write_json_atomic(index_path, index)
-    outcome.outputs.append(index_path)
+    return [*written, index_path]
 
 
 def _index_transcripts(
@@ -364,23 +361,3 @@ def _not_transcribed(student: StudentSubmission) -> dict[str, Any]:
         "mean_confidence": None,
         "failures": [],
     }
-
-
-def _finish(
-    outcome: TranscribeOutcome,
-    options: RunOptions,
-    transcripts: Sequence[dict[str, Any]],
-    only: Sequence[str],
-) -> None:
-    outcome.students = [summarise_transcript(transcript) for transcript in transcripts]
-    batch = outcome.batch
-    code = exit_code_for(batch) if batch is not None else EXIT_OK
-    if code == EXIT_OK and outcome.failed_students:
-        code = EXIT_TASKS_FAILED  # a submission that could not even be read
-    outcome.exit_code = code
-    if batch is not None:
-        outcome.notices += list(batch.notices)
-        if batch.stopped or batch.failed_results:
-            # Repeat the --student filter, so resuming does not widen the run.
-            students = "".join(f" --student {shlex.quote(name)}" for name in only)
-            outcome.resume_hint = resume_command(OPERATION, options) + students

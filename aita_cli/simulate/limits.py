@@ -109,9 +109,7 @@ def _duration(seconds: float) -> str:
     return f"{int(minutes)}m{rest:.0f}s"
 
 
-def rate_limit_headers(
-    requests: BucketState | None, tokens: BucketState | None
-) -> dict[str, str]:
+def rate_limit_headers(requests: BucketState | None, tokens: BucketState | None) -> dict[str, str]:
     """OpenAI-style `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` headers."""
     headers: dict[str, str] = {}
     for name, state in (("requests", requests), ("tokens", tokens)):

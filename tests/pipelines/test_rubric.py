@@ -69,7 +69,7 @@ def test_every_question_in_exam_order_with_the_user_rubric_as_given(exam: Path) 
     client = ScriptedLLMClient(_synthesized)
     outcome = _run(client)
     assert outcome.exit_code == 0
-    assert outcome.failures == []
+    assert outcome.detail.failures == []
     assert (outcome.tasks_total, outcome.tasks_done) == (9, 9)
     called = _kinds_called(client)
     assert called[(task_kinds.RUBRIC, "3")] == 0  # user rubric: no rubric task
@@ -103,7 +103,7 @@ def test_a_rubric_that_never_sums_is_reasked_then_marked_failed(exam: Path) -> N
     client = ScriptedLLMClient(_bad_rubric_for_2a)
     outcome = _run(client)
     assert outcome.exit_code == 1
-    [failure] = outcome.failures
+    [failure] = outcome.detail.failures
     assert (failure.question_id, failure.kind) == ("2a", "rubric")
     assert "criteria sum to 9, but question 2a is worth 10 points" in failure.error
     rubric_calls = [
@@ -155,12 +155,12 @@ def test_a_failed_answer_key_fails_its_rubric_as_a_dependency(exam: Path) -> Non
 
     outcome = _run(ScriptedLLMClient(broken_key_for_2))
     assert outcome.exit_code == 1
-    assert [(f.question_id, f.kind) for f in outcome.failures] == [
+    assert [(f.question_id, f.kind) for f in outcome.detail.failures] == [
         ("2", "answer key"),
         ("2", "rubric"),
     ]
-    assert "not valid JSON" in outcome.failures[0].error
-    assert "dependency answer_key/2 failed" in outcome.failures[1].error
+    assert "not valid JSON" in outcome.detail.failures[0].error
+    assert "dependency answer_key/2 failed" in outcome.detail.failures[1].error
     keys = read_json(exam / "results" / "answer_keys.json")
     assert [item["status"] for item in keys["answer_keys"]] == ["ok", "failed", "ok", "ok", "ok"]
 
@@ -171,13 +171,13 @@ def test_complete_results_are_kept_without_force(exam: Path) -> None:
     first_calls = len(client.calls)
     written = (exam / "results" / "rubrics.json").read_bytes()
     kept = _run(client)
-    assert kept.kept_existing
+    assert kept.detail.kept_existing
     assert kept.exit_code == 0
     assert any("--force" in notice for notice in kept.notices)
     assert len(client.calls) == first_calls
     assert (exam / "results" / "rubrics.json").read_bytes() == written
     forced = _run(client, force=True)
-    assert not forced.kept_existing
+    assert not forced.detail.kept_existing
     assert forced.tasks_done == 9
     assert len(client.calls) == 2 * first_calls
 
@@ -193,7 +193,7 @@ def test_resume_keeps_complete_results_even_without_their_journal(
     for journal in (tmp_path / "checkpoints").iterdir():
         journal.unlink()
     resumed = _run(client, resume=True)
-    assert resumed.kept_existing
+    assert resumed.detail.kept_existing
     assert resumed.exit_code == 0
     assert len(client.calls) == first_calls
 
@@ -205,17 +205,17 @@ def test_results_for_a_changed_exam_are_not_complete(exam: Path) -> None:
     data = json.loads(exam_file.read_text())
     data["questions"][0]["question_text"] = "Which planet is the smallest?"
     exam_file.write_text(json.dumps(data))
-    assert not _run(client).kept_existing
+    assert not _run(client).detail.kept_existing
 
 
 def test_dry_run_plans_without_calls_or_writes(exam: Path, tmp_path: Path) -> None:
     client = ScriptedLLMClient(_synthesized)
     outcome = _run(client, dry_run=True)
-    assert outcome.plan is not None
+    assert outcome.detail.plan is not None
     assert outcome.exit_code == 0
-    assert len(outcome.plan.tasks) == 9
-    assert outcome.plan.user_rubric_questions == ["3"]
-    assert outcome.plan.estimate.prompt_tokens > 9 * 50
+    assert len(outcome.detail.plan.tasks) == 9
+    assert outcome.detail.plan.user_rubric_questions == ["3"]
+    assert outcome.detail.plan.estimate.prompt_tokens > 9 * 50
     assert client.calls == []
     assert not (exam / "results").exists()
     assert not (tmp_path / "checkpoints").exists()
@@ -227,7 +227,7 @@ def test_budget_stop_marks_the_rest_not_started_and_resumable(exam: Path) -> Non
     assert outcome.exit_code == 3
     assert outcome.stopped == "budget"
     assert outcome.not_started
-    assert outcome.failures == []
+    assert outcome.detail.failures == []
     assert outcome.resume_hint == "aita generate-rubric --assignment exam1 --resume"
     rubrics = read_json(exam / "results" / "rubrics.json")
     errors = [item.get("error") or "" for item in rubrics["rubrics"]]

@@ -47,7 +47,7 @@ def test_every_question_succeeds_through_429s_and_5xx(
             executor_overrides={"retry_policy": fast},
         )
         stats = sim.stats()
-    assert outcome.exit_code == 0, outcome.failures
+    assert outcome.exit_code == 0, outcome.detail.failures
     assert stats["rate_limited"] > 0
     assert stats["errors"] > 0
     assert stats["distinct_completions"] == 9  # 5 answer keys + 4 rubrics, each once

@@ -70,6 +70,6 @@ def test_peak_memory_over_300_pages_is_a_fraction_of_the_rendered_pages(
             tracemalloc.stop()
 
     assert outcome.exit_code == 0
-    assert outcome.students[0]["pages_done"] == PAGES
+    assert outcome.detail.students[0]["pages_done"] == PAGES
     print(f"\npeak {peak / 1e6:.1f} MB for {PAGES} pages; all rendered: {all_pages / 1e6:.1f} MB")
     assert peak < all_pages / 3

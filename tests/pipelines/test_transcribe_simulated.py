@@ -194,9 +194,9 @@ def test_a_dry_run_shows_two_students_of_one_name_as_two_rows(
         else:
             monkeypatch.setenv(name, value)
     outcome = run_transcribe(RunOptions(assignment="quiz", dry_run=True, provider="offline"))
-    assert outcome.plan is not None
-    assert outcome.plan.pages_per_student == {"alice (alice)": 1, "alice (alice-2)": 3}
-    assert outcome.plan.pages == 4
+    assert outcome.detail.plan is not None
+    assert outcome.detail.plan.pages_per_student == {"alice (alice)": 1, "alice (alice-2)": 3}
+    assert outcome.detail.plan.pages == 4
 
 
 def test_a_budget_stop_writes_what_is_done_and_says_how_to_resume(
