@@ -69,8 +69,7 @@ class BatchContext:
     results: list[TaskResult | None]
     client: LLMClient
     limiter: TokenBucketRateLimiter
-    policy: RetryPolicy
-    max_retries: int
+    policy: RetryPolicy  # owns the retry cap
     ledger: CostLedger  # the executor's: the budget spans batches
     batch_ledger: CostLedger  # this batch's metrics
     max_cost: float | None
@@ -160,16 +159,13 @@ def _as_validation_error(error: Exception) -> ResponseValidationError:
     return ResponseValidationError(f"{type(error).__name__}: {error}")
 
 
-def _should_retry(ctx: BatchContext, job: Job, error: Exception) -> bool:
-    return (
-        job.retries < ctx.max_retries
-        and ctx.policy.is_retryable(error)
-        and job.task.should_retry(error, job.retries)
-    )
+def _should_retry(ctx: BatchContext, task: LLMTask, error: Exception, retries: int) -> bool:
+    """The one retry rule: the policy (its cap, what is retryable), then the task's hook."""
+    return ctx.policy.should_retry(error, retries) and task.should_retry(error, retries)
 
 
 def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
-    if not _should_retry(ctx, job, error):
+    if not _should_retry(ctx, job.task, error, job.retries):
         if getattr(error, "stops_batch", False):
             ctx.halt(error)
         return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
@@ -215,15 +211,14 @@ def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
 
 def _retry_alone(ctx: BatchContext, job: Job, position: int, outcome: Outcome) -> None:
     """A member missing from a combined result is asked again on its own."""
-    missing = ResponseValidationError(
-        f"task {ctx.tasks[position].task_id} is missing from the combined reply"
-    )
-    if job.retries >= ctx.max_retries:
+    task = ctx.tasks[position]
+    missing = ResponseValidationError(f"task {task.task_id} is missing from the combined reply")
+    if not _should_retry(ctx, task, missing, job.retries):
         outcome.finished += _fail_members(ctx, job, [position], missing)
         return
     usage, cost = _share(job, len(job.members))
     alone = Job(
-        task=ctx.tasks[position],
+        task=task,
         members=[position],
         solo=True,
         retries=job.retries + 1,

@@ -86,7 +86,7 @@ class LLMTask(ABC):
         """Whether to try again after `error`; `retry_count` retries have been made.
 
         The default retries what can succeed next time (see `aita_cli.execution.retry`);
-        the executor separately enforces its own `max_retries` cap.
+        the executor's `RetryPolicy` enforces its `max_retries` cap first.
         """
         return isinstance(error, AitaError) and bool(getattr(error, "retryable", False))
 
