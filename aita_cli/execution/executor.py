@@ -216,10 +216,12 @@ class ParallelLLMExecutor:
             reporter=self.progress,
             description=description,
             on_task_complete=on_task_complete,
+            journal=opened.journal,
             reusable=opened.reusable,
             interrupt_grace=self.interrupt_grace,
             sleep=self._sleep,
         )
+        journal = opened.journal
         started = self._clock()
         try:
             with _sigint_calls(scheduler.note_interrupt):
@@ -228,10 +230,10 @@ class ParallelLLMExecutor:
             self._abandoned = self._abandoned or bool(scheduler.still_running)
             reason = scheduler.stop_reason()
             results, not_started = scheduler.final_results(reason)
-            if ctx.journal is not None:
-                ctx.journal.finish_and_close(_summary(results, not_started, reason, ctx))
-        if ctx.journal is not None and ctx.journal.error is not None:
-            raise ctx.journal.error
+            if journal is not None:
+                journal.finish_and_close(_summary(results, not_started, reason, ctx))
+        if journal is not None and journal.error is not None:
+            raise journal.error
         return self._result(
             ctx=ctx,
             scheduler=scheduler,
@@ -244,7 +246,6 @@ class ParallelLLMExecutor:
     def _context(self, tasks: list[LLMTask], opened: OpenedJournal) -> BatchContext:
         return BatchContext(
             tasks=tasks,
-            results=[None] * len(tasks),
             client=self.llm_client,
             limiter=self.rate_limiter,
             policy=self.retry_policy,
@@ -253,7 +254,7 @@ class ParallelLLMExecutor:
             max_cost=self.max_cost,
             stop=self._stop,
             clock=self._clock,
-            journal=opened.journal,
+            journaling=opened.journal is not None,
         )
 
     def _result(
@@ -274,13 +275,13 @@ class ParallelLLMExecutor:
             cost=totals.cost,
             cost_is_estimate=totals.cost_is_estimate,
             attempts=totals.attempts,
-            rate_limit_wait_s=ctx.rate_limit_wait_s,
+            rate_limit_wait_s=scheduler.rate_limit_wait_s,
             elapsed=max(self._clock() - started, 0.0),
         )
         notices = list(opened.notices)
-        if ctx.fatal_error is not None:
+        if scheduler.fatal_error is not None:
             notices.append(
-                f"stopped at: {ctx.fatal_error} (every task left would fail the same way; "
+                f"stopped at: {scheduler.fatal_error} (every task left would fail the same way; "
                 "fix it, then resume)"
             )
         if scheduler.fingerprint_changed:
