@@ -188,12 +188,6 @@ class CheckpointJournal:
         stamp = time.time() if finished_at is None else finished_at
         self._write(end_line(summary, stamp), force_sync=True)
 
-    def sync(self) -> None:
-        """fsync now."""
-        with self._mutex:
-            fd = self._require_open()
-            self._fsync(fd)
-
     def close(self) -> None:
         """fsync, close the file and release the lock. Safe to call twice."""
         with self._mutex:

@@ -148,7 +148,7 @@ def test_an_unfinished_journal_is_pointed_out(tmp_path: Path) -> None:
     run(tmp_path, number_tasks(2), client)
     second = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
     assert any("resume it with --resume" in notice for notice in second.notices)
-    assert len(CheckpointManager(tmp_path).list()) == 2  # a new journal was started
+    assert len(CheckpointManager(tmp_path).journals_named(NAME)) == 2  # a new one was started
     third = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
     assert third.notices == []  # the latest one finished cleanly
 
