@@ -30,13 +30,8 @@ from aita_cli.execution.journal import (
     write_all,
 )
 
-__all__ = [
-    "CheckpointJournal",
-    "CheckpointManager",
-    "JournalRecord",
-    "JournalState",
-    "checkpoint_filename",
-]
+# The journal and its records are re-exported: `create` and `reopen` hand them out.
+__all__ = ["CheckpointJournal", "CheckpointManager", "JournalRecord"]
 
 SUFFIX = ".checkpoint.jsonl"
 STAMP_FORMAT = "%Y%m%d_%H%M%S"

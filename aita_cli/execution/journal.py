@@ -27,7 +27,15 @@ from filelock import FileLock
 
 from aita_cli.errors import CheckpointError, CheckpointLockedError
 
-__all__ = ["FORMAT_VERSION", "CheckpointJournal", "JournalRecord", "JournalState"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CheckpointJournal",
+    "JournalRecord",
+    "JournalState",
+    "acquire_lock",
+    "header_line",
+    "write_all",
+]
 
 FORMAT_VERSION = 1
 _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
