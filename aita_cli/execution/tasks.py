@@ -91,7 +91,8 @@ class LLMTask(ABC):
         return isinstance(error, AitaError) and bool(getattr(error, "retryable", False))
 
     def on_success(self, result: Any) -> None:  # noqa: B027 - an optional hook
-        """Called once with the result when the task succeeds (also when resumed)."""
+        """Called once with the result when the task succeeds (also when resumed), in
+        the thread that runs the batch; if it raises, the task fails instead."""
 
     def set_dependency_results(self, results: Mapping[str, Any]) -> None:
         """Receive the results of `dependencies`, keyed by task id, before building."""
