@@ -2,9 +2,12 @@
 
 A *job* is one model request: a single task, or several batchable tasks combined into
 one call. An attempt waits for the shared rate limiter, calls the model, parses the
-reply, and then either finishes the job's tasks (writing their results and journal
-records right here, in the worker) or hands the job back to the scheduler to be retried
-later, so no worker sits idle through a backoff delay.
+reply (CPU work, so it runs here, in parallel), and returns an `Outcome`: the results of
+the tasks it finished, the jobs to retry and when, that it was cancelled, or an error
+that stops the batch. It writes no batch state: the scheduler applies the outcome in its
+own thread, so a call abandoned after the interrupt grace period can change nothing
+once the batch has returned. What the workers do share is thread-safe: the cost
+ledgers, the rate limiter and the in-flight count.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aita_cli.errors import LLMError, RateLimitError, ResponseValidationError
-from aita_cli.execution.batch_journal import BatchJournal
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
 from aita_cli.execution.results import TaskResult
@@ -25,7 +27,7 @@ from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import LLMMessage, as_messages
 from aita_cli.usage import Usage
 
-__all__ = ["BatchContext", "Job", "Outcome", "run_attempt"]
+__all__ = ["BatchContext", "Finished", "Job", "Outcome", "error_text", "run_attempt"]
 
 _CORRECTION = (
     "Your previous reply could not be used: {error}. "
@@ -52,36 +54,44 @@ class Job:
     granted_at: float = 0.0  # when the rate limiter let the latest attempt through
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A task the attempt finished, for the scheduler to publish and journal."""
+
+    position: int
+    result: TaskResult  # on a success, the task's `on_success` hook has yet to run
+    fingerprint: str = ""  # of a success's request, for the journal ("" without one)
+
+
 @dataclass(eq=False)
 class Outcome:
-    """What an attempt tells the scheduler."""
+    """What an attempt tells the scheduler; only the scheduler acts on it."""
 
     job: Job
-    finished: list[int] = field(default_factory=list)  # positions whose results are set
+    finished: list[Finished] = field(default_factory=list)
     retry_at: list[tuple[float, Job]] = field(default_factory=list)
     cancelled: bool = False  # stopped before the call: nothing was sent
+    fatal_error: Exception | None = None  # an error every task left would hit
+    rate_limit_wait_s: float = 0.0
 
 
 @dataclass(eq=False)
 class BatchContext:
-    """What every attempt of one batch shares. `results` is written by the workers."""
+    """What every attempt of one batch reads; workers write only the thread-safe parts
+    (the ledgers, the limiter, `stop`, `in_flight_tasks`)."""
 
     tasks: Sequence[LLMTask]
-    results: list[TaskResult | None]
     client: LLMClient
     limiter: TokenBucketRateLimiter
-    policy: RetryPolicy
-    max_retries: int
+    policy: RetryPolicy  # owns the retry cap
     ledger: CostLedger  # the executor's: the budget spans batches
     batch_ledger: CostLedger  # this batch's metrics
     max_cost: float | None
     stop: threading.Event
     clock: Callable[[], float]
-    journal: BatchJournal | None
+    journaling: bool  # whether successes need a request fingerprint for the journal
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    rate_limit_wait_s: float = 0.0
     in_flight_tasks: int = 0  # tasks whose attempt a worker is running right now
-    fatal_error: Exception | None = None  # the first error that stops the whole batch
 
     def budget_reached(self) -> bool:
         return self.ledger.reached(self.max_cost)
@@ -94,42 +104,39 @@ class BatchContext:
         job.cost += cost
         job.cost_is_estimate = job.cost_is_estimate or (estimate and cost > 0)
 
-    def halt(self, error: Exception) -> None:
-        """Stop the batch: `error` would repeat for every task still to run."""
-        with self._lock:
-            if self.fatal_error is None:
-                self.fatal_error = error
-        self.stop.set()
-
-    def add_wait(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self.rate_limit_wait_s += seconds
-
     def add_in_flight(self, tasks: int) -> None:
+        # Several workers at once: `+=` on an attribute is not atomic.
         with self._lock:
             self.in_flight_tasks += tasks
 
 
 def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
-    """Run one attempt of `job`; never raises (a bug fails the job's tasks instead)."""
+    """Run one attempt of `job` and say how it ended; never raises (a bug fails the
+    job's tasks instead)."""
+    waited = 0.0
     try:
         if ctx.stop.is_set():
             return Outcome(job, cancelled=True)
         try:
-            ctx.add_wait(ctx.limiter.acquire(ctx.stop))
+            waited = ctx.limiter.acquire(ctx.stop)
         except RateLimitCancelled:
             return Outcome(job, cancelled=True)
-        job.granted_at = ctx.clock()
-        if ctx.budget_reached():
-            return Outcome(job, cancelled=True)
-        try:
-            result = _call_and_parse(ctx, job)
-        except Exception as error:
-            return _after_failure(ctx, job, error)
-        return _after_success(ctx, job, result)
+        outcome = _send(ctx, job)
     except Exception as error:  # a bug in a task hook or in the engine itself
-        return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
+        outcome = Outcome(job, finished=_failures(ctx, job, job.members, error))
+    outcome.rate_limit_wait_s = waited
+    return outcome
+
+
+def _send(ctx: BatchContext, job: Job) -> Outcome:
+    job.granted_at = ctx.clock()
+    if ctx.budget_reached():
+        return Outcome(job, cancelled=True)
+    try:
+        result = _call_and_parse(ctx, job)
+    except Exception as error:
+        return _after_failure(ctx, job, error)
+    return _after_success(ctx, job, result)
 
 
 def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
@@ -161,19 +168,15 @@ def _as_validation_error(error: Exception) -> ResponseValidationError:
     return ResponseValidationError(f"{type(error).__name__}: {error}")
 
 
-def _should_retry(ctx: BatchContext, job: Job, error: Exception) -> bool:
-    return (
-        job.retries < ctx.max_retries
-        and ctx.policy.is_retryable(error)
-        and job.task.should_retry(error, job.retries)
-    )
+def _should_retry(ctx: BatchContext, task: LLMTask, error: Exception, retries: int) -> bool:
+    """The one retry rule: the policy (its cap, what is retryable), then the task's hook."""
+    return ctx.policy.should_retry(error, retries) and task.should_retry(error, retries)
 
 
 def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
-    if not _should_retry(ctx, job, error):
-        if getattr(error, "stops_batch", False):
-            ctx.halt(error)
-        return Outcome(job, finished=_fail_members(ctx, job, job.members, error))
+    if not _should_retry(ctx, job.task, error, job.retries):
+        fatal = error if getattr(error, "stops_batch", False) else None
+        return Outcome(job, finished=_failures(ctx, job, job.members, error), fatal_error=fatal)
     job.retries += 1
     if isinstance(error, ResponseValidationError):
         if job.last_reply is not None:
@@ -198,7 +201,7 @@ def _slow_down(ctx: BatchContext, job: Job, error: RateLimitError, delay: float)
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
     if job.leader is None:
-        return Outcome(job, finished=_succeed(ctx, job, job.members[0], result, 1))
+        return Outcome(job, finished=[_success(ctx, job, job.members[0], result, 1)])
     try:
         parts = job.leader.split_batch_result(result)
     except Exception as error:
@@ -208,7 +211,7 @@ def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
     for position in job.members:
         task_id = ctx.tasks[position].task_id
         if task_id in parts:
-            outcome.finished += _succeed(ctx, job, position, parts[task_id], share)
+            outcome.finished.append(_success(ctx, job, position, parts[task_id], share))
         else:
             _retry_alone(ctx, job, position, outcome)
     return outcome
@@ -216,15 +219,14 @@ def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
 
 def _retry_alone(ctx: BatchContext, job: Job, position: int, outcome: Outcome) -> None:
     """A member missing from a combined result is asked again on its own."""
-    missing = ResponseValidationError(
-        f"task {ctx.tasks[position].task_id} is missing from the combined reply"
-    )
-    if job.retries >= ctx.max_retries:
-        outcome.finished += _fail_members(ctx, job, [position], missing)
+    task = ctx.tasks[position]
+    missing = ResponseValidationError(f"task {task.task_id} is missing from the combined reply")
+    if not _should_retry(ctx, task, missing, job.retries):
+        outcome.finished += _failures(ctx, job, [position], missing)
         return
     usage, cost = _share(job, len(job.members))
     alone = Job(
-        task=ctx.tasks[position],
+        task=task,
         members=[position],
         solo=True,
         retries=job.retries + 1,
@@ -253,53 +255,53 @@ def _share(job: Job, members: int) -> tuple[Usage, float]:
     )
 
 
-def _succeed(ctx: BatchContext, job: Job, position: int, result: Any, share: int) -> list[int]:
-    task = ctx.tasks[position]
-    try:
-        task.on_success(result)
-    except Exception as error:
-        return _fail_members(ctx, job, [position], error, prefix="on_success failed: ")
+def _success(ctx: BatchContext, job: Job, position: int, result: Any, share: int) -> Finished:
     usage, cost = _share(job, share)
-    _finish(
-        ctx,
-        position,
-        _result(ctx, job, task, success=True, result=result, error=None, usage=usage, cost=cost),
-    )
-    return [position]
+    # Only a success is ever reused on resume, so only it needs its request's
+    # fingerprint; computed here, where building the messages again runs in parallel.
+    fingerprint = _fingerprint(ctx.tasks[position]) if ctx.journaling else ""
+    done = _result(ctx, job, position, usage, cost, result=result)
+    return Finished(position, done, fingerprint)
 
 
-def _fail_members(
-    ctx: BatchContext, job: Job, positions: list[int], error: BaseException, prefix: str = ""
-) -> list[int]:
+def _failures(
+    ctx: BatchContext, job: Job, positions: list[int], error: BaseException
+) -> list[Finished]:
     usage, cost = _share(job, len(job.members))
-    message = prefix + (str(error) or type(error).__name__)
-    for position in positions:
-        task = ctx.tasks[position]
-        _finish(
-            ctx,
-            position,
-            _result(
-                ctx, job, task, success=False, result=None, error=message, usage=usage, cost=cost
-            ),
-        )
-    return positions
+    message = error_text(error)
+    return [
+        Finished(position, _result(ctx, job, position, usage, cost, error=message))
+        for position in positions
+    ]
+
+
+def error_text(error: BaseException) -> str:
+    """What a failed task's result says about `error`."""
+    return str(error) or type(error).__name__
+
+
+def _fingerprint(task: LLMTask) -> str:
+    try:
+        return task.fingerprint()
+    except Exception:
+        return ""  # an unfingerprintable request is never reused on resume
 
 
 def _result(
     ctx: BatchContext,
     job: Job,
-    task: LLMTask,
-    *,
-    success: bool,
-    result: Any,
-    error: str | None,
+    position: int,
     usage: Usage,
     cost: float,
+    *,
+    result: Any = None,
+    error: str | None = None,
 ) -> TaskResult:
+    """A success with `result`, or with an `error` a failure."""
     started = job.first_started if job.first_started is not None else ctx.clock()
     return TaskResult(
-        task_id=task.task_id,
-        success=success,
+        task_id=ctx.tasks[position].task_id,
+        success=error is None,
         result=result,
         error=error,
         attempts=job.attempts,
@@ -308,10 +310,3 @@ def _result(
         cost=cost,
         cost_is_estimate=job.cost_is_estimate,
     )
-
-
-def _finish(ctx: BatchContext, position: int, result: TaskResult) -> None:
-    """Publish a finished task's result and journal it, here in the worker."""
-    ctx.results[position] = result
-    if ctx.journal is not None:
-        ctx.journal.record(ctx.tasks[position], result.task_id, result)

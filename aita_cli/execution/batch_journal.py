@@ -1,14 +1,14 @@
 """The executor's side of the checkpoint journal: opening or resuming one for a batch,
-and writing a record per finished task from any worker thread.
+and writing a record per finished task.
 
-Records are written by the worker the moment its task finishes. Once the batch is over
-the journal is closed, and a call that is still running past the interrupt grace period
-can no longer write into it.
+Records are written by the batch's scheduler, in the thread that runs the batch, the
+moment it handles a finished task; workers never write. So the writer needs no lock, and
+once the batch has returned nothing writes into the journal any more (a call abandoned
+after the interrupt grace period has its outcome dropped, not journaled).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,23 +18,22 @@ from aita_cli.errors import CheckpointError, CheckpointLockedError
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.journal import CheckpointJournal, JournalRecord, acquire_lock
 from aita_cli.execution.results import TaskResult
-from aita_cli.execution.tasks import LLMTask, to_jsonable
+from aita_cli.execution.tasks import to_jsonable
+from aita_cli.usage import Usage
 
-__all__ = ["BatchJournal", "OpenedJournal", "open_batch_journal"]
+__all__ = ["BatchJournal", "OpenedJournal", "open_batch_journal", "resumed_result"]
 
 
 class BatchJournal:
-    """A thread-safe writer of task records that refuses writes after `close`.
+    """The writer of one batch's task records, used from the batch's own thread only.
 
-    A write error does not raise in the worker: it is kept in `error`, and the
-    scheduler stops the batch and raises it (a run that cannot journal must not go on
-    spending money it could not resume).
+    A write error does not raise: it is kept in `error` and nothing more is written;
+    the scheduler stops the batch and the executor raises it (a run that cannot journal
+    must not go on spending money it could not resume).
     """
 
     def __init__(self, journal: CheckpointJournal) -> None:
         self._journal = journal
-        self._lock = threading.Lock()
-        self._closed = False
         self._finished = False
         self.error: CheckpointError | None = None
 
@@ -42,18 +41,15 @@ class BatchJournal:
     def path(self) -> Path:
         return self._journal.path
 
-    def record(self, task: LLMTask | None, task_id: str, result: TaskResult) -> None:
-        """Append the record of a finished task (`task` None: no request fingerprint)."""
-        fingerprint = _fingerprint(task) if task is not None and result.attempts else ""
-        record = _make_record(task_id, fingerprint, result)
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                self._append(record)
-            except CheckpointError as exc:
-                self.error = self.error or exc
-                self._closed = True
+    def record(self, result: TaskResult, fingerprint: str = "") -> None:
+        """Append the record of a finished task; `fingerprint` identifies its request
+        ("" when it has none: such a success is never reused)."""
+        if self.error is not None:
+            return  # after the first error the journal is not trusted any more
+        try:
+            self._append(_make_record(fingerprint, result))
+        except CheckpointError as exc:
+            self.error = exc
 
     def _append(self, record: JournalRecord) -> None:
         try:
@@ -79,32 +75,24 @@ class BatchJournal:
 
     def finish_and_close(self, summary: dict[str, Any]) -> None:
         """Write the end record, fsync and release the lock. Idempotent."""
-        with self._lock:
-            if self._finished:
-                return
-            self._closed = self._finished = True
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if self.error is None:
+                self._journal.finish(summary)
+        except CheckpointError as exc:
+            self.error = exc
+        finally:
             try:
-                if self.error is None:
-                    self._journal.finish(summary)
+                self._journal.close()
             except CheckpointError as exc:
-                self.error = exc
-            finally:
-                try:
-                    self._journal.close()
-                except CheckpointError as exc:
-                    self.error = self.error or exc
+                self.error = self.error or exc
 
 
-def _fingerprint(task: LLMTask) -> str:
-    try:
-        return task.fingerprint()
-    except Exception:
-        return ""  # an unfingerprintable request is never reused on resume
-
-
-def _make_record(task_id: str, fingerprint: str, result: TaskResult) -> JournalRecord:
+def _make_record(fingerprint: str, result: TaskResult) -> JournalRecord:
     return JournalRecord(
-        task_id=task_id,
+        task_id=result.task_id,
         fingerprint=fingerprint,
         status="success" if result.success else "failed",
         result=to_jsonable(result.result) if result.success else None,
@@ -115,6 +103,22 @@ def _make_record(task_id: str, fingerprint: str, result: TaskResult) -> JournalR
         error=result.error,
         execution_time=result.execution_time,
         finished_at=time.time(),
+    )
+
+
+def resumed_result(record: JournalRecord, result: Any) -> TaskResult:
+    """A task's result reused from its journaled success (`result` rebuilt by the task):
+    the figures are the ones recorded when it ran."""
+    return TaskResult(
+        task_id=record.task_id,
+        success=True,
+        result=result,
+        attempts=record.attempts,
+        execution_time=record.execution_time,
+        usage=Usage.from_dict(record.usage),
+        cost=record.cost,
+        cost_is_estimate=record.cost_is_estimate,
+        resumed=True,
     )
 
 

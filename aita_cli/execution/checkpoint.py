@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -31,32 +30,14 @@ from aita_cli.execution.journal import (
     write_all,
 )
 
-__all__ = [
-    "CheckpointInfo",
-    "CheckpointJournal",
-    "CheckpointManager",
-    "JournalRecord",
-    "JournalState",
-    "checkpoint_filename",
-]
+# The journal and its records are re-exported: `create` and `reopen` hand them out.
+__all__ = ["CheckpointJournal", "CheckpointManager", "JournalRecord"]
 
 SUFFIX = ".checkpoint.jsonl"
 STAMP_FORMAT = "%Y%m%d_%H%M%S"
 _FILENAME = re.compile(r"^(?P<name>.+)_(?P<stamp>\d{8}_\d{6})" + re.escape(SUFFIX) + "$")
 _TAIL_CHUNK = 64 * 1024
 _MAX_NAME_BUMPS = 3600
-
-
-@dataclass(frozen=True)
-class CheckpointInfo:
-    """One journal on disk, as `CheckpointManager.list` describes it."""
-
-    path: Path
-    name: str
-    created: datetime  # from the file name (local time)
-    records: int  # distinct tasks recorded
-    finished: bool
-    error: str | None = None  # why the journal could not be read, if it could not
 
 
 def checkpoint_filename(name: str, created: datetime) -> str:
@@ -91,22 +72,6 @@ class CheckpointManager:
                 return _read_journal(path, stream)
         except OSError as exc:
             raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
-
-    def list(self) -> list[CheckpointInfo]:
-        """Every journal in the directory, oldest first. Unreadable ones are listed with
-        their `error` instead of hiding them."""
-        infos = []
-        for path, match in self._journal_files():
-            created = datetime.strptime(match["stamp"], STAMP_FORMAT)
-            try:
-                state = self.load(path)
-            except CheckpointError as exc:
-                infos.append(CheckpointInfo(path, match["name"], created, 0, False, str(exc)))
-                continue
-            infos.append(
-                CheckpointInfo(path, match["name"], created, len(state.records), state.finished)
-            )
-        return sorted(infos, key=lambda info: (info.created, info.path.name))
 
     def create(
         self,

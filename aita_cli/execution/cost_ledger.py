@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from aita_cli.usage import Usage
 
-__all__ = ["CostLedger", "LedgerTotals"]
+__all__ = ["CostLedger"]
 
 
 @dataclass(frozen=True, slots=True)

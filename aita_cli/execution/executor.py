@@ -39,6 +39,18 @@ from aita_cli.llm.base import LLMClient
 __all__ = ["ParallelLLMExecutor", "create_executor"]
 
 
+def _retry_policy(max_retries: int | None, policy: RetryPolicy | None) -> RetryPolicy:
+    """The one retry policy, whose `max_retries` is the cap (see the class docstring)."""
+    if policy is None:
+        return RetryPolicy(max_retries=3 if max_retries is None else max_retries)
+    if max_retries is not None and max_retries != policy.max_retries:
+        raise ValueError(
+            f"max_retries={max_retries} disagrees with retry_policy.max_retries="
+            f"{policy.max_retries}: give the cap once, in the policy"
+        )
+    return policy
+
+
 def _start_burst(rate: float, workers: int) -> float:
     # Let every worker start at once when the rate allows as many in one second; never
     # more than one second's worth, so 0.2/s stays one request per 5 s from the start.
@@ -48,8 +60,12 @@ def _start_burst(rate: float, workers: int) -> float:
 class ParallelLLMExecutor:
     """Runs LLM tasks concurrently: rate-limited, retried, journaled, budgeted.
 
-    `max_retries` is the number of retries after the first attempt. `max_cost` (USD)
-    stops new work once this executor has spent that much, over all its batches.
+    `max_retries` is the number of retries after the first attempt (default 3). The
+    cap belongs to the retry policy: without a `retry_policy` the executor builds
+    ``RetryPolicy(max_retries=max_retries)``; with one, the policy's own `max_retries`
+    is the cap, and a `max_retries` given as well must agree with it (ValueError
+    otherwise: neither is silently ignored). `max_cost` (USD) stops new work once this
+    executor has spent that much, over all its batches.
     `clock`/`sleep` drive the rate limiter and the retry backoff (tests inject fakes).
     The executor does not close `llm_client`; its owner does.
     """
@@ -62,7 +78,7 @@ class ParallelLLMExecutor:
         enable_checkpointing: bool = True,
         checkpoint_interval: int = 10,
         checkpoint_dir: Path | str | None = None,
-        max_retries: int = 3,
+        max_retries: int | None = None,
         show_progress: bool = True,
         max_cost: float | None = None,
         *,
@@ -75,8 +91,6 @@ class ParallelLLMExecutor:
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         if checkpoint_interval < 1:
             raise ValueError(f"checkpoint_interval must be at least 1, got {checkpoint_interval}")
         self.llm_client = llm_client
@@ -84,12 +98,12 @@ class ParallelLLMExecutor:
         self.enable_checkpointing = enable_checkpointing
         self.checkpoint_interval = checkpoint_interval
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else Path("./checkpoints")
-        self.max_retries = max_retries
+        self.retry_policy = _retry_policy(max_retries, retry_policy)
+        self.max_retries = self.retry_policy.max_retries
         self.max_cost = max_cost
         self.max_batch_size = max(1, max_batch_size)
         self.interrupt_grace = interrupt_grace
         self.progress = progress if progress is not None else make_progress_reporter(show_progress)
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.rate_limiter = TokenBucketRateLimiter(
             rate_limit, burst=_start_burst(rate_limit, max_workers), clock=clock, sleep=sleep
         )
@@ -202,10 +216,12 @@ class ParallelLLMExecutor:
             reporter=self.progress,
             description=description,
             on_task_complete=on_task_complete,
+            journal=opened.journal,
             reusable=opened.reusable,
             interrupt_grace=self.interrupt_grace,
             sleep=self._sleep,
         )
+        journal = opened.journal
         started = self._clock()
         try:
             with _sigint_calls(scheduler.note_interrupt):
@@ -214,10 +230,10 @@ class ParallelLLMExecutor:
             self._abandoned = self._abandoned or bool(scheduler.still_running)
             reason = scheduler.stop_reason()
             results, not_started = scheduler.final_results(reason)
-            if ctx.journal is not None:
-                ctx.journal.finish_and_close(_summary(results, not_started, reason, ctx))
-        if ctx.journal is not None and ctx.journal.error is not None:
-            raise ctx.journal.error
+            if journal is not None:
+                journal.finish_and_close(_summary(results, not_started, reason, ctx))
+        if journal is not None and journal.error is not None:
+            raise journal.error
         return self._result(
             ctx=ctx,
             scheduler=scheduler,
@@ -230,17 +246,15 @@ class ParallelLLMExecutor:
     def _context(self, tasks: list[LLMTask], opened: OpenedJournal) -> BatchContext:
         return BatchContext(
             tasks=tasks,
-            results=[None] * len(tasks),
             client=self.llm_client,
             limiter=self.rate_limiter,
             policy=self.retry_policy,
-            max_retries=self.max_retries,
             ledger=self.cost_ledger,
             batch_ledger=CostLedger(),
             max_cost=self.max_cost,
             stop=self._stop,
             clock=self._clock,
-            journal=opened.journal,
+            journaling=opened.journal is not None,
         )
 
     def _result(
@@ -261,13 +275,13 @@ class ParallelLLMExecutor:
             cost=totals.cost,
             cost_is_estimate=totals.cost_is_estimate,
             attempts=totals.attempts,
-            rate_limit_wait_s=ctx.rate_limit_wait_s,
+            rate_limit_wait_s=scheduler.rate_limit_wait_s,
             elapsed=max(self._clock() - started, 0.0),
         )
         notices = list(opened.notices)
-        if ctx.fatal_error is not None:
+        if scheduler.fatal_error is not None:
             notices.append(
-                f"stopped at: {ctx.fatal_error} (every task left would fail the same way; "
+                f"stopped at: {scheduler.fatal_error} (every task left would fail the same way; "
                 "fix it, then resume)"
             )
         if scheduler.fingerprint_changed:
@@ -329,7 +343,11 @@ def _sigint_calls(on_interrupt: Callable[[], None]) -> Iterator[None]:
 def create_executor(
     llm_client: LLMClient, settings: Settings | None = None, **overrides: Any
 ) -> ParallelLLMExecutor:
-    """An executor configured from `Settings` (the AITA_* environment), `overrides` on top."""
+    """An executor configured from `Settings` (the AITA_* environment), `overrides` on top.
+
+    A `retry_policy` override brings its own retry cap, which then replaces the
+    settings' `max_retries` (unless `max_retries` is overridden too).
+    """
     settings = settings or load_settings()
     options: dict[str, Any] = {
         "max_workers": settings.max_workers,
@@ -342,4 +360,6 @@ def create_executor(
         "max_cost": settings.max_cost,
     }
     options.update(overrides)
+    if "retry_policy" in overrides and "max_retries" not in overrides:
+        del options["max_retries"]
     return ParallelLLMExecutor(llm_client, **options)

@@ -27,7 +27,15 @@ from filelock import FileLock
 
 from aita_cli.errors import CheckpointError, CheckpointLockedError
 
-__all__ = ["FORMAT_VERSION", "CheckpointJournal", "JournalRecord", "JournalState"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CheckpointJournal",
+    "JournalRecord",
+    "JournalState",
+    "acquire_lock",
+    "header_line",
+    "write_all",
+]
 
 FORMAT_VERSION = 1
 _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
@@ -187,12 +195,6 @@ class CheckpointJournal:
         """Append the end record (stamped now unless `finished_at` is given) and fsync."""
         stamp = time.time() if finished_at is None else finished_at
         self._write(end_line(summary, stamp), force_sync=True)
-
-    def sync(self) -> None:
-        """fsync now."""
-        with self._mutex:
-            fd = self._require_open()
-            self._fsync(fd)
 
     def close(self) -> None:
         """fsync, close the file and release the lock. Safe to call twice."""

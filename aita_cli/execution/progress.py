@@ -34,6 +34,7 @@ __all__ = [
     "format_duration",
     "format_rate",
     "make_progress_reporter",
+    "percent",
     "stopping_message",
 ]
 

@@ -150,11 +150,6 @@ class RichProgressReporter:
     def update(self, snapshot: ProgressSnapshot) -> None:
         self._state.snapshot = snapshot  # drawn by Rich's refresh thread
 
-    def refresh(self) -> None:
-        """Draw now rather than at the next scheduled refresh."""
-        if self._progress is not None:
-            self._progress.refresh()
-
     def finish(self, snapshot: ProgressSnapshot) -> None:
         self._state.snapshot = snapshot
         if self._progress is not None and self._task_id is not None:

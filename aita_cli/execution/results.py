@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 from aita_cli.usage import Usage
 
-__all__ = ["BatchExecutionResult", "ExecutionMetrics", "StopReason", "TaskResult"]
+__all__ = [
+    "BatchExecutionResult",
+    "ExecutionMetrics",
+    "StopReason",
+    "TaskResult",
+    "build_metrics",
+]
 
 StopReason = Literal["interrupted", "budget", "fatal"]
 

@@ -21,7 +21,12 @@ __all__ = ["RetryPolicy"]
 
 
 class RetryPolicy:
-    """Decides whether a failed attempt is retried and how long to back off first."""
+    """Decides whether a failed attempt is retried and how long to back off first.
+
+    The one owner of the retry cap: `max_retries` retries after the first attempt, for
+    every kind of retry (a provider error, a re-ask after a bad reply, a member asked
+    again on its own after it went missing from a combined reply).
+    """
 
     def __init__(
         self,
@@ -44,6 +49,11 @@ class RetryPolicy:
     def is_retryable(self, error: BaseException) -> bool:
         """True only for aita errors whose class declares ``retryable = True``."""
         return isinstance(error, AitaError) and getattr(type(error), "retryable", False) is True
+
+    def should_retry(self, error: BaseException, retries: int) -> bool:
+        """Whether to retry after `error` when `retries` retries were made already: the
+        cap is not reached and the error can succeed next time."""
+        return retries < self.max_retries and self.is_retryable(error)
 
     def backoff_delay(self, error: BaseException, retry_number: int) -> float:
         """Seconds to wait before retry number `retry_number` (1 for the first retry).

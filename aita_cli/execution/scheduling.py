@@ -1,9 +1,11 @@
 """The scheduler of one batch: what may start now, and what happens when a job ends.
 
-It runs in the thread that called `execute_batch` and owns all bookkeeping, so nothing
-here needs a lock. Workers only run attempts (see `attempt.py`) and report back through
-a queue. Per event the work is O(1) plus the task's own dependents: no scan over all
-tasks ever happens while the batch runs.
+It runs in the thread that called `execute_batch` and owns all batch state, so nothing
+here needs a lock: the results, the journal records, the fatal error. Workers only run
+attempts (see `attempt.py`) and report their outcomes through a queue; an outcome not
+handled by the time the batch returns (an abandoned call's) is never handled. Per event
+the work is O(1) plus the task's own dependents: no scan over all tasks ever happens
+while the batch runs, and the worker has already computed what a journal record needs.
 
 - A task is *ready* once its dependencies succeeded (it gets their results first);
   ready tasks start in the order given, at most `max_workers` requests at a time, and
@@ -19,6 +21,7 @@ tasks ever happens while the batch runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
@@ -28,15 +31,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from aita_cli.errors import DependencyFailedError
-from aita_cli.execution.attempt import BatchContext, Job, Outcome, run_attempt
+from aita_cli.execution.attempt import (
+    BatchContext,
+    Finished,
+    Job,
+    Outcome,
+    error_text,
+    run_attempt,
+)
+from aita_cli.execution.batch_journal import BatchJournal, resumed_result
+from aita_cli.execution.combining import combinable, take_next_job
 from aita_cli.execution.graph import TaskGraph
 from aita_cli.execution.journal import JournalRecord
 from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot
 from aita_cli.execution.results import StopReason, TaskResult
-from aita_cli.execution.tasks import BatchableLLMTask
 from aita_cli.execution.unfinished import complete_results
 from aita_cli.execution.worker_pool import WorkerPool
-from aita_cli.usage import Usage
 
 __all__ = ["BatchScheduler"]
 
@@ -61,6 +71,7 @@ class BatchScheduler:
         reporter: ProgressReporter,
         description: str,
         on_task_complete: TaskCallback | None,
+        journal: BatchJournal | None,
         reusable: dict[str, JournalRecord],
         interrupt_grace: float,
         sleep: Callable[[float], None],
@@ -74,9 +85,11 @@ class BatchScheduler:
         self._reporter = reporter
         self._description = description
         self._on_task_complete = on_task_complete
+        self._journal = journal
         self._reusable = reusable
         self._grace = interrupt_grace
         self._sleep = sleep
+        self._results: list[TaskResult | None] = [None] * len(ctx.tasks)
         self._remaining_dependencies = list(graph.dependency_counts)
         self._ready: deque[Job] = deque()
         self._delayed: list[tuple[float, int, Job]] = []
@@ -91,6 +104,8 @@ class BatchScheduler:
         self._done = self._failed = self._retries = self._resumed = 0
         self._interrupt_requested = self._hurry = False
         self.fingerprint_changed = 0
+        self.fatal_error: Exception | None = None  # the first error that stopped the batch
+        self.rate_limit_wait_s = 0.0
 
     # -- the main loop -------------------------------------------------------------
 
@@ -133,7 +148,7 @@ class BatchScheduler:
     def _stopping(self) -> bool:
         if self._interrupt_requested:
             self._ctx.stop.set()
-        journal = self._ctx.journal
+        journal = self._journal
         return self._ctx.stop.is_set() or (journal is not None and journal.error is not None)
 
     def _release_due_retries(self) -> None:
@@ -145,12 +160,12 @@ class BatchScheduler:
         while self._ready:
             # A batchable job is not queued ahead of the workers: left in `_ready`, it can
             # still be combined with compatible tasks that become ready meanwhile.
-            batchable = self._max_batch_size > 1 and _combinable(self._ready[0])
+            batchable = self._max_batch_size > 1 and combinable(self._ready[0])
             if len(self._running) >= (self._max_workers if batchable else self._max_submitted):
                 return
             if self._ctx.budget_reached():
                 return
-            job = self._next_job()
+            job = take_next_job(self._ready, self._max_batch_size)
             self._running.add(job)
             self._pool.submit(functools.partial(self._work, job))
 
@@ -159,6 +174,11 @@ class BatchScheduler:
         outcome = run_attempt(self._ctx, job)  # never raises
         self._ctx.add_in_flight(-len(job.members))
         self._outcomes.put(outcome)
+        if outcome.fatal_error is not None:
+            # Stop at once, before this worker takes its queued next job and makes a call
+            # that fails the same way; after the put, so whoever sees the stop finds the
+            # outcome (and the error it reports) already queued.
+            self._ctx.stop.set()
 
     def _wait_for_outcomes(self) -> None:
         timeout = _POLL_S
@@ -191,8 +211,13 @@ class BatchScheduler:
 
     def _drain(self) -> None:
         """After a stop: give running requests `interrupt_grace` seconds to finish."""
-        if not self._running:
-            return
+        if self._running:
+            self._wait_for_running()
+        # Delivered outcomes are complete, deadline or not; the fatal error that stopped
+        # the batch may be among them.
+        self._handle_queued_outcomes()
+
+    def _wait_for_running(self) -> None:
         self._ctx.stop.set()
         self._reporter.update(self._snapshot())  # says "stopping" after a Ctrl-C
         deadline = self._ctx.clock() + self._grace
@@ -213,16 +238,33 @@ class BatchScheduler:
     def _handle(self, outcome: Outcome) -> None:
         job = outcome.job
         self._running.discard(job)
+        self.rate_limit_wait_s += outcome.rate_limit_wait_s
+        if outcome.fatal_error is not None and self.fatal_error is None:
+            self.fatal_error = outcome.fatal_error
+            self._ctx.stop.set()
         for due, retry in outcome.retry_at:
             heapq.heappush(self._delayed, (due, next(self._sequence), retry))
             self._retries += 1
         if outcome.cancelled:
             self._stopped_jobs.append(job)
-        self._just_finished.extend(outcome.finished)
+        for finished in outcome.finished:
+            self._finish(finished)
         self._process_finished()
 
+    def _finish(self, finished: Finished) -> None:
+        """A task an attempt finished: its `on_success` hook runs here, then it is
+        published (the hook may touch what other tasks' hooks touch: one thread)."""
+        result = finished.result
+        if result.success:
+            try:
+                self._ctx.tasks[finished.position].on_success(result.result)
+            except Exception as error:
+                message = "on_success failed: " + error_text(error)
+                result = dataclasses.replace(result, success=False, result=None, error=message)
+        self._publish(finished.position, result, finished.fingerprint)
+
     def _process_finished(self) -> None:
-        results = self._ctx.results
+        results = self._results
         while self._just_finished:
             position = self._just_finished.popleft()
             result = results[position]
@@ -245,17 +287,16 @@ class BatchScheduler:
     def _fail_dependents(self, position: int) -> None:
         failed_id = self._ctx.tasks[position].task_id
         for dependent in self._graph.dependents[position]:
-            if self._ctx.results[dependent] is None:
+            if self._results[dependent] is None:
                 error = str(DependencyFailedError(failed_id))
                 task_id = self._ctx.tasks[dependent].task_id
                 self._publish(dependent, TaskResult(task_id, False, error=error))
 
-    def _publish(self, position: int, result: TaskResult) -> None:
-        """Record a task finished here (not by a worker) and journal it."""
-        self._ctx.results[position] = result
-        if self._ctx.journal is not None:
-            task = self._ctx.tasks[position] if result.attempts else None
-            self._ctx.journal.record(task, result.task_id, result)
+    def _publish(self, position: int, result: TaskResult, fingerprint: str = "") -> None:
+        """Record a finished task's result and journal it."""
+        self._results[position] = result
+        if self._journal is not None:
+            self._journal.record(result, fingerprint)
         self._just_finished.append(position)
 
     # -- making tasks ready --------------------------------------------------------
@@ -267,12 +308,12 @@ class BatchScheduler:
         self._process_finished()
 
     def _make_ready(self, position: int) -> None:
-        if self._ctx.results[position] is not None:
+        if self._results[position] is not None:
             return
         task = self._ctx.tasks[position]
         try:
             if task.dependencies:
-                found, index = self._ctx.results, self._graph.index_of
+                found, index = self._results, self._graph.index_of
                 task.set_dependency_results(
                     {dep: _result_of(found[index[dep]]) for dep in task.dependencies}
                 )
@@ -297,42 +338,10 @@ class BatchScheduler:
             task.on_success(result)
         except Exception:
             return False  # unusable record: simply run the task again
-        self._ctx.results[position] = TaskResult(
-            task_id=task.task_id,
-            success=True,
-            result=result,
-            attempts=record.attempts,
-            execution_time=record.execution_time,
-            usage=Usage.from_dict(record.usage),
-            cost=record.cost,
-            cost_is_estimate=record.cost_is_estimate,
-            resumed=True,
-        )
+        self._results[position] = resumed_result(record, result)
         self._resumed += 1
         self._just_finished.append(position)
         return True
-
-    def _next_job(self) -> Job:
-        """The next ready job, combined with compatible ready tasks that follow it."""
-        job = self._ready.popleft()
-        if self._max_batch_size <= 1 or not _combinable(job):
-            return job
-        leader = job.task
-        assert isinstance(leader, BatchableLLMTask)
-        group = [job]
-        while self._ready and len(group) < self._max_batch_size:
-            candidate = self._ready[0]
-            if not _combinable(candidate) or not leader.can_batch_with(candidate.task):
-                break
-            group.append(self._ready.popleft())
-        if len(group) == 1:
-            return job
-        try:
-            combined = leader.combine_with([member.task for member in group[1:]])
-        except Exception:
-            self._ready.extendleft(reversed(group[1:]))  # run them one by one instead
-            return job
-        return Job(combined, [member.members[0] for member in group], leader=leader)
 
     # -- reporting -----------------------------------------------------------------
 
@@ -363,7 +372,7 @@ class BatchScheduler:
 
     def stop_reason(self) -> StopReason | None:
         """Why tasks were left unfinished, if they were."""
-        if self._ctx.fatal_error is not None:
+        if self.fatal_error is not None:
             return "fatal"
         if self._interrupt_requested or self._ctx.stop.is_set():
             return "interrupted"
@@ -373,10 +382,7 @@ class BatchScheduler:
 
     def final_results(self, reason: StopReason | None) -> tuple[list[TaskResult], list[str]]:
         """Every task's result in the given order, and the ids left unfinished."""
-        # A copy: a call abandoned after the grace period may still write the original.
-        return complete_results(
-            self._ctx.tasks, list(self._ctx.results), self._unfinished_jobs(), reason
-        )
+        return complete_results(self._ctx.tasks, self._results, self._unfinished_jobs(), reason)
 
     def _unfinished_jobs(self) -> Iterator[Job]:
         delayed = (job for _, _, job in self._delayed)
@@ -387,11 +393,6 @@ class BatchScheduler:
         """Tasks whose calls were still in flight when the run ended (abandoned); jobs
         still waiting in the pool's queue are not calls and do not count."""
         return self._ctx.in_flight_tasks
-
-
-def _combinable(job: Job) -> bool:
-    fresh = job.leader is None and not job.solo and job.attempts == 0
-    return fresh and isinstance(job.task, BatchableLLMTask)
 
 
 def _result_of(result: TaskResult | None) -> Any:

@@ -88,12 +88,13 @@ class LLMTask(ABC):
         """Whether to try again after `error`; `retry_count` retries have been made.
 
         The default retries what can succeed next time (see `aita_cli.execution.retry`);
-        the executor separately enforces its own `max_retries` cap.
+        the executor's `RetryPolicy` enforces its `max_retries` cap first.
         """
         return isinstance(error, AitaError) and bool(getattr(error, "retryable", False))
 
     def on_success(self, result: Any) -> None:  # noqa: B027 - an optional hook
-        """Called once with the result when the task succeeds (also when resumed)."""
+        """Called once with the result when the task succeeds (also when resumed), in
+        the thread that runs the batch; if it raises, the task fails instead."""
 
     def set_dependency_results(self, results: Mapping[str, Any]) -> None:
         """Receive the results of `dependencies`, keyed by task id, before building."""

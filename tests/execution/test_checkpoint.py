@@ -1,4 +1,4 @@
-"""Checkpoint journals: round trip, crash safety, corruption, naming, listing, locking."""
+"""Checkpoint journals: round trip, crash safety, corruption, naming, locking."""
 
 from __future__ import annotations
 
@@ -182,28 +182,6 @@ def test_find_latest_matches_the_exact_name(tmp_path: Path) -> None:
     assert manager.find_latest_checkpoint("exam_rubric_v2") == created["exam_rubric_v2", 3]
     assert manager.find_latest_checkpoint("exam") == created["exam", 4]
     assert manager.find_latest_checkpoint("rubric") is None
-
-
-def test_list_describes_every_journal(tmp_path: Path) -> None:
-    manager = CheckpointManager(tmp_path)
-    assert manager.list() == []
-    with manager.create("a_rubric", HEADER, now=lambda: datetime(2026, 1, 2)) as journal:
-        journal.append(record("q1"))
-        journal.append(record("q2"))
-        journal.finish({})
-    manager.create("b_transcribe", HEADER, now=lambda: datetime(2026, 1, 1)).close()
-    broken = tmp_path / "c_rubric_20260103_000000.checkpoint.jsonl"
-    broken.write_bytes(b"not json\n{}\n")
-    infos = manager.list()
-    assert [(i.name, i.records, i.finished) for i in infos] == [
-        ("b_transcribe", 0, False),
-        ("a_rubric", 2, True),
-        ("c_rubric", 0, False),
-    ]
-    assert infos[0].created == datetime(2026, 1, 1)
-    assert infos[0].error is None
-    assert infos[2].error is not None
-    assert "line 1" in infos[2].error
 
 
 def test_append_after_close_is_an_error(tmp_path: Path) -> None:

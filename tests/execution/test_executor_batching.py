@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import SimpleLLMTask
 from aita_cli.simulate.scripted import ScriptedLLMClient
 from aita_cli.usage import Usage
@@ -63,6 +64,20 @@ def test_a_member_missing_from_the_split_is_retried_alone(tmp_path: Path) -> Non
     records = [line for line in journal_lines(result.checkpoint_path) if line["type"] == "task"]
     assert len(records) == 4
     assert all(r["status"] == "success" for r in records)
+
+
+def test_a_missing_member_is_not_asked_again_beyond_the_policys_cap() -> None:
+    client = ScriptedLLMClient(solve_reply(drop=frozenset({"s2"})))
+    tasks = [SolveTask(f"s{i}") for i in range(4)]
+    policy = RetryPolicy(max_retries=0)
+    with make_executor(client, max_workers=1, retry_policy=policy) as executor:
+        result = executor.execute_batch(tasks)
+    assert client.call_count == 1
+    s2 = result.get_result_by_id("s2")
+    assert s2 is not None
+    assert not s2.success
+    assert s2.error == "task s2 is missing from the combined reply"
+    assert len(result.successful_results) == 3
 
 
 def test_batch_size_one_disables_batching() -> None:

@@ -130,3 +130,31 @@ def test_empty_batch() -> None:
     assert result.task_results == []
     assert result.success_rate == 0.0
     assert result.metrics.total_tasks == 0
+
+
+class _BrokenHook(SimpleLLMTask):
+    """Its on_success hook raises, and says which thread ran it."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(task_id, task_id, int)
+        self.hook_threads: list[threading.Thread] = []
+
+    def on_success(self, result: Any) -> None:
+        self.hook_threads.append(threading.current_thread())
+        raise RuntimeError("boom")
+
+
+def test_a_failing_on_success_fails_its_task_and_its_dependents() -> None:
+    broken = _BrokenHook("a")
+    tasks = [broken, DependentTask("b", "b", int, dependencies=["a"])]
+    client = ScriptedLLMClient(lambda m, p: "1")
+    with make_executor(client, max_workers=2) as executor:
+        result = executor.execute_batch(tasks)
+    a, b = result.task_results
+    assert not a.success
+    assert a.error == "on_success failed: boom"
+    assert a.attempts == 1
+    assert b.error == "dependency a failed"
+    assert [call.key for call in client.calls] == ["a"]  # b was never sent
+    # The hook ran once, in the thread that runs the batch, not in a worker.
+    assert broken.hook_threads == [threading.current_thread()]

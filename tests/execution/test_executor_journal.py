@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -145,7 +148,7 @@ def test_an_unfinished_journal_is_pointed_out(tmp_path: Path) -> None:
     run(tmp_path, number_tasks(2), client)
     second = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
     assert any("resume it with --resume" in notice for notice in second.notices)
-    assert len(CheckpointManager(tmp_path).list()) == 2  # a new journal was started
+    assert len(CheckpointManager(tmp_path).journals_named(NAME)) == 2  # a new one was started
     third = run(tmp_path, number_tasks(2), ScriptedLLMClient(lambda m, p: "1"))
     assert third.notices == []  # the latest one finished cleanly
 
@@ -214,3 +217,40 @@ def test_resume_reads_the_journal_under_its_lock(tmp_path: Path) -> None:
     assert opened.journal is not None
     opened.journal.finish_and_close({})
     assert "late" in opened.reusable  # not paid for again
+
+
+def test_a_journal_write_error_stops_the_batch_and_is_raised(tmp_path: Path) -> None:
+    # A full disk, simulated by a file size limit: a run that cannot journal must not
+    # go on paying for calls a resume could not reuse.
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from aita_cli.errors import CheckpointError
+        from aita_cli.execution.executor import ParallelLLMExecutor
+        from aita_cli.execution.tasks import SimpleLLMTask
+        from aita_cli.simulate.scripted import ScriptedLLMClient
+        client = ScriptedLLMClient(lambda m, p: "x" * 1000)
+        tasks = [SimpleLLMTask(f"t{{i}}", f"t{{i}}") for i in range(200)]
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+        with ParallelLLMExecutor(
+            client, max_workers=2, rate_limit=0, checkpoint_dir={str(tmp_path)!r},
+            show_progress=False,
+        ) as executor:
+            try:
+                executor.execute_batch(tasks, checkpoint_name="exam_rubric")
+            except CheckpointError as exc:
+                print("raised:", exc)
+        print(client.call_count)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parents[2],
+        check=True,
+    )
+    assert done.stdout.startswith("raised: cannot write checkpoint"), done.stdout
+    assert int(done.stdout.splitlines()[-1]) < 40  # about 16 records fit; the rest never ran

@@ -8,10 +8,12 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aita_cli.config import Settings
 from aita_cli.errors import (
     AuthenticationError,
     BadRequestError,
@@ -19,7 +21,7 @@ from aita_cli.errors import (
     ServerError,
 )
 from aita_cli.errors import RateLimitError as ProviderRateLimitError
-from aita_cli.execution.executor import ParallelLLMExecutor
+from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import SimpleLLMTask
 from aita_cli.llm.base import LLMResponse
@@ -110,6 +112,35 @@ def test_retries_stop_at_max_retries() -> None:
     assert result.task_results[0].attempts == 3
     assert result.task_results[0].error == "down"
     assert result.metrics.failed_tasks == 1
+
+
+def test_a_custom_policys_cap_is_honoured() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("q", *[ServerError("down", status_code=500) for _ in range(5)])
+    policy = RetryPolicy(max_retries=1, base_delay=0.0)
+    with make_executor(client, retry_policy=policy) as executor:
+        assert executor.max_retries == 1
+        result = executor.execute_batch([SimpleLLMTask("q", "q", int)])
+    assert client.call_count == 2
+    assert result.task_results[0].attempts == 2
+    assert not result.task_results[0].success
+
+
+def test_max_retries_and_a_policy_that_disagree_are_refused() -> None:
+    with pytest.raises(ValueError, match="disagrees with retry_policy"):
+        make_executor(ScriptedLLMClient(), max_retries=2, retry_policy=RetryPolicy(max_retries=5))
+    with make_executor(
+        ScriptedLLMClient(), max_retries=5, retry_policy=RetryPolicy(max_retries=5)
+    ) as executor:
+        assert executor.max_retries == 5
+
+
+def test_a_policy_override_replaces_the_settings_cap(tmp_path: Path) -> None:
+    settings = Settings(max_retries=3, checkpoint_dir=tmp_path, show_progress=False)
+    policy = RetryPolicy(max_retries=1)
+    with create_executor(ScriptedLLMClient(), settings, retry_policy=policy) as executor:
+        assert executor.retry_policy is policy
+        assert executor.max_retries == 1
 
 
 def test_task_should_retry_can_refuse() -> None:

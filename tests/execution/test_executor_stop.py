@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from aita_cli.config import Settings
+from aita_cli.errors import AuthenticationError
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.executor import ParallelLLMExecutor, create_executor
 from aita_cli.execution.results import TaskResult
@@ -94,6 +95,49 @@ def test_in_flight_calls_get_a_grace_period_then_are_left(tmp_path: Path) -> Non
     assert result.task_results[0].success
     assert took < 4.0  # did not wait for the held call
     never.set()  # let the abandoned worker go
+
+
+class _ParseSignals(SimpleLLMTask):
+    """Says when its reply was parsed (in the worker) and counts its on_success calls."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(task_id, task_id, int)
+        self.parsed = threading.Event()
+        self.successes = 0
+
+    def parse_response(self, text: str) -> Any:
+        self.parsed.set()
+        return int(text)
+
+    def on_success(self, result: Any) -> None:
+        self.successes += 1
+
+
+def test_an_abandoned_call_changes_nothing_after_the_batch_returned(tmp_path: Path) -> None:
+    release = threading.Event()
+    client = ScriptedLLMClient(lambda m, p: "1", gate_timeout=5.0)
+    client.script("late", ScriptedReply(content="1", gate=release))
+    late = _ParseSignals("late")
+    with make_executor(client, tmp_path, max_workers=2, interrupt_grace=0.1) as executor:
+        threading.Timer(0.2, executor.request_stop).start()
+        result = executor.execute_batch([SimpleLLMTask("t0", "t0", int), late], NAME)
+        assert result.checkpoint_path is not None
+        journal = result.checkpoint_path.read_bytes()
+        release.set()  # the abandoned call now returns and its reply is parsed
+        assert late.parsed.wait(5.0)
+        time.sleep(0.2)  # long enough for the worker to finish the attempt
+    assert result.not_started == ["late"]
+    assert result.checkpoint_path.read_bytes() == journal
+    assert late.successes == 0  # its outcome is never handled
+
+
+def test_a_fatal_error_is_reported_even_without_a_grace_period() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("t0", AuthenticationError("AITA_API_KEY was rejected", status_code=401))
+    with make_executor(client, max_workers=2, interrupt_grace=0.0) as executor:
+        result = executor.execute_batch(number_tasks(10))
+    assert result.stopped == "fatal"
+    assert any("AITA_API_KEY was rejected" in notice for notice in result.notices)
 
 
 def test_the_budget_stops_new_work(tmp_path: Path) -> None:

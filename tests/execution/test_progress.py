@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 
 import pytest
 from rich.console import Console
@@ -146,16 +147,22 @@ def test_a_non_terminal_console_gets_plain_lines() -> None:
     assert isinstance(reporter, PlainProgressReporter)
 
 
+def _drawn(out: io.StringIO) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
 def test_rich_mode_renders_every_column() -> None:
     clock, out = FakeClock(), io.StringIO()
     console = Console(file=out, force_terminal=True, width=200, color_system=None)
-    reporter = make_progress_reporter(True, console=console, clock=clock)
-    assert isinstance(reporter, RichProgressReporter)
+    assert isinstance(make_progress_reporter(True, console=console), RichProgressReporter)
+    reporter = RichProgressReporter(console, clock=clock, refresh_per_second=50.0)
     reporter.start("rubric", 40)
     clock.now += 4.0
     reporter.update(snap(8, failed=1, retries=2, cost=0.0123, waiting_for_rate_limit=3))
-    reporter.refresh()
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    deadline = time.monotonic() + 5.0  # drawn by Rich's refresh thread, soon
+    while "8/40" not in _drawn(out) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    text = _drawn(out)
     for expected in [
         "rubric",
         "8/40",
@@ -169,7 +176,7 @@ def test_rich_mode_renders_every_column() -> None:
         assert expected in text
     clock.now += 16.0
     reporter.finish(snap(40, failed=1, retries=2, cost=0.05, cost_is_estimate=True, in_flight=0))
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    text = _drawn(out)
     assert "40/40" in text
     assert "100%" in text
     assert "~$0.0500" in text
