@@ -1,4 +1,4 @@
-"""The options every pipeline command shares (DESIGN.md section 2), declared once.
+"""The options every pipeline command shares (docs/architecture.md), declared once.
 
 Typer has no option groups, so `with_run_options` adds them to a command's signature:
 the command declares only its own options and receives the shared ones as one

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,9 @@ from aita_cli.llm.messages import LLMMessage, messages_text
 
 __all__ = [
     "QuestionFacts",
+    "ReplyBuilder",
     "allocate_points",
+    "build_reply",
     "template_reply",
     "template_rubric",
 ]
@@ -64,20 +66,27 @@ class QuestionFacts:
         )
 
 
+ReplyBuilder = Callable[[QuestionFacts, str], dict[str, Any]]
+"""Builds the reply of one kind from the request's facts and its whole text."""
+
+
+def build_reply(
+    messages: Sequence[LLMMessage], params: Mapping[str, Any], builders: Mapping[str, ReplyBuilder]
+) -> dict[str, Any] | None:
+    """The reply `builders` give for the kind the request names, or None when it names
+    none of theirs. Shared by the offline templates and `aita simulate`."""
+    text = messages_text(messages)
+    kind = tk.kind_of_request(dict(params), text)
+    builder = builders.get(kind) if kind is not None else None
+    return builder(QuestionFacts.from_prompt(text), text) if builder is not None else None
+
+
 def template_reply(messages: Sequence[LLMMessage], params: Mapping[str, Any]) -> str | None:
     """The template JSON reply to an aita task request (marked with `TEMPLATE_SOURCE`),
     or None when the request names no kind aita knows."""
-    text = messages_text(messages)
-    kind = tk.kind_of_request(dict(params), text)
-    if kind is None:
+    reply = build_reply(messages, params, _TEMPLATES)
+    if reply is None:
         return None
-    facts = QuestionFacts.from_prompt(text)
-    if kind == tk.ANSWER_KEY:
-        reply = template_answer_key(facts)
-    elif kind == tk.RUBRIC:
-        reply = template_rubric(facts)
-    else:
-        reply = template_page(facts)
     reply["source"] = TEMPLATE_SOURCE
     return orjson.dumps(reply).decode()
 
@@ -210,3 +219,10 @@ def _largest_remainder(steps: int, weights: Sequence[float]) -> list[int]:
     for index in by_remainder[: steps - sum(shares)]:
         shares[index] += 1
     return shares
+
+
+_TEMPLATES: Mapping[str, ReplyBuilder] = {
+    tk.ANSWER_KEY: lambda facts, _: template_answer_key(facts),
+    tk.RUBRIC: lambda facts, _: template_rubric(facts),
+    tk.PAGE_TRANSCRIPTION: lambda facts, _: template_page(facts),
+}

@@ -18,8 +18,13 @@ from typing import Any
 import orjson
 
 from aita_cli.llm import task_kinds as tk
-from aita_cli.llm.messages import LLMMessage, messages_text
-from aita_cli.llm.offline_templates import QuestionFacts, template_rubric
+from aita_cli.llm.messages import LLMMessage
+from aita_cli.llm.offline_templates import (
+    QuestionFacts,
+    ReplyBuilder,
+    build_reply,
+    template_rubric,
+)
 
 __all__ = ["simulated_reply"]
 
@@ -33,18 +38,15 @@ def simulated_reply(
     "response_format"); without either, the kind is read from the prompt's schema
     instruction, as an endpoint that takes no json_schema format receives it.
     """
-    text = messages_text(messages)
-    kind = tk.kind_of_request(dict(params), text)
-    if kind is None:
-        return None
-    facts = QuestionFacts.from_prompt(text)
-    if kind == tk.ANSWER_KEY:
-        reply = _answer_key(facts)
-    elif kind == tk.RUBRIC:
-        reply = template_rubric(facts)
-    else:
-        reply = _page_transcription(facts, rng or random.Random(_stable_seed(text)))
-    return orjson.dumps(reply).decode()
+    builders: dict[str, ReplyBuilder] = {
+        tk.ANSWER_KEY: lambda facts, _: _answer_key(facts),
+        tk.RUBRIC: lambda facts, _: template_rubric(facts),
+        tk.PAGE_TRANSCRIPTION: lambda facts, text: _page_transcription(
+            facts, rng or random.Random(_stable_seed(text))
+        ),
+    }
+    reply = build_reply(messages, params, builders)
+    return orjson.dumps(reply).decode() if reply is not None else None
 
 
 _SIMULATED_ANSWERS = {
