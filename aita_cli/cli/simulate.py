@@ -28,6 +28,7 @@ HELP = (
     "  aita simulate --port 8080\n"
     "  aita simulate --latency 1.5 --jitter 0.3 --rps 5 --error-rate 0.05 --seed 7\n"
     "  aita simulate --refuse-json-schema 500    # like llama-cpp-python's server\n"
+    "  aita simulate --latency 0.5 --tpm 20000 --max-concurrency 4 --rate-headers\n"
     "  AITA_PROVIDER=openai AITA_BASE_URL=http://127.0.0.1:8080/v1 AITA_MODEL=sim \\\n"
     "    aita generate-rubric -a sample_exam --data-dir sample_data\n"
 )
@@ -52,6 +53,18 @@ def register(app: typer.Typer) -> None:
         error_rate: Annotated[
             float, typer.Option("--error-rate", help="Fraction of requests failing with 5xx.")
         ] = 0.0,
+        tpm: Annotated[
+            float | None,
+            typer.Option("--tpm", help="Tokens-per-minute limit (prompt + reply); over it -> 429."),
+        ] = None,
+        max_concurrency: Annotated[
+            int | None,
+            typer.Option("--max-concurrency", help="Requests in flight allowed; beyond -> 429."),
+        ] = None,
+        rate_headers: Annotated[
+            bool,
+            typer.Option("--rate-headers", help="Send OpenAI-style x-ratelimit-* headers."),
+        ] = False,
         refuse_json_schema: Annotated[
             int | None,
             typer.Option(
@@ -70,6 +83,9 @@ def register(app: typer.Typer) -> None:
                 jitter=jitter,
                 rps=rps,
                 error_rate=error_rate,
+                tpm=tpm,
+                max_concurrency=max_concurrency,
+                rate_headers=rate_headers,
                 refuse_json_schema=refuse_json_schema,
                 seed=seed,
             )
@@ -106,7 +122,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _describe(config: SimulatorConfig) -> str:
-    rate = f"{config.rps:g} req/s" if config.rps else "unlimited"
+    limits = [f"{config.rps:g} req/s" if config.rps else "unlimited"]
+    if config.tpm:
+        limits.append(f"{config.tpm:g} tokens/min")
+    if config.max_concurrency:
+        limits.append(f"{config.max_concurrency} in flight")
+    rate = ", ".join(limits)
     refusing = (
         f", refuses json_schema with {config.refuse_json_schema}"
         if config.refuse_json_schema

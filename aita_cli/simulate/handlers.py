@@ -18,6 +18,7 @@ from aita_cli.llm.messages import LLMMessage, as_messages, messages_text
 from aita_cli.llm.tokens import estimate_usage
 from aita_cli.simulate.refusals import refusal_body, refuses_json_schema
 from aita_cli.simulate.synthesis import simulated_reply
+from aita_cli.usage import Usage
 
 if TYPE_CHECKING:
     from aita_cli.simulate.server import SimulatorServer, SimulatorState
@@ -41,16 +42,20 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def chat_completion_body(
+def prepare_reply(
     request: dict[str, Any], messages: list[LLMMessage], state: SimulatorState, body_digest: bytes
-) -> dict[str, Any]:
-    """The 200 reply to a chat request, recorded in the stats."""
+) -> tuple[str, Usage]:
+    """The reply's text to a chat request and the usage it reports (nothing recorded)."""
     content = simulated_reply(messages, request, rng=state.reply_rng(body_digest))
     if content is None:
         content = _plain_reply(messages)
-    usage = estimate_usage(messages, content)
-    cost = state.price(usage)
-    state.stats.completed(body_digest, usage, cost)
+    return content, estimate_usage(messages, content)
+
+
+def completion_body(
+    request: dict[str, Any], content: str, usage: Usage, cost: float, state: SimulatorState
+) -> dict[str, Any]:
+    """The 200 reply's body."""
     return {
         "id": f"chatcmpl-sim-{next(_completion_ids)}",
         "object": "chat.completion",
@@ -122,20 +127,25 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             self._send_json(404, error_body(404, f"no such endpoint: POST {self.path}"))
             return
         stats = self.server.state.stats
-        stats.request_started()
+        in_flight = stats.request_started()
         status, refused = 500, False
         try:
-            status, refused = self._chat(body)
+            status, refused = self._chat(body, in_flight)
         finally:
             stats.request_finished(status, refused_format=refused)
 
-    def _chat(self, body: bytes) -> tuple[int, bool]:
+    def _chat(self, body: bytes, in_flight: int) -> tuple[int, bool]:
         """Answer one chat request; returns the status sent, and whether it was the
         refusal of a json_schema format."""
         state = self.server.state
+        config = state.config
+        if config.max_concurrency is not None and in_flight > config.max_concurrency:
+            message = f"Too many concurrent requests: at most {config.max_concurrency} in flight."
+            return self._send_json(429, error_body(429, message)), False
         wait = state.limiter.try_acquire() if state.limiter else None
         if wait is not None:
-            return self._send_rate_limited(wait), False
+            message = f"Rate limit reached: {config.rps:g} requests per second."
+            return self._send_rate_limited(message, wait), False
         try:
             request = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -143,9 +153,21 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         messages = _read_chat_request(request) if request is not None else "invalid JSON"
         if isinstance(messages, str):
             return self._send_json(400, error_body(400, messages)), False
-        refusal = state.config.refuse_json_schema
-        if refusal is not None and refuses_json_schema(request):
-            return self._send_json(refusal, refusal_body(refusal)), True
+        if config.refuse_json_schema is not None and refuses_json_schema(request):
+            status = config.refuse_json_schema
+            return self._send_json(status, refusal_body(status)), True
+        return self._answer(request, messages, state.digest(body)), False
+
+    def _answer(self, request: dict[str, Any], messages: list[LLMMessage], digest: bytes) -> int:
+        state = self.server.state
+        content, usage = prepare_reply(request, messages, state, digest)
+        wait = state.token_limiter.try_take(usage.total_tokens) if state.token_limiter else None
+        if wait is not None:
+            message = (
+                f"Rate limit reached for tokens per minute: limit {state.config.tpm:g}, "
+                f"requested {usage.total_tokens}."
+            )
+            return self._send_rate_limited(message, wait)
         # The latency runs from here, the request read, as a provider's does: the reply
         # is prepared while it runs, so replies that are due together leave together
         # instead of queueing behind each other's preparation.
@@ -154,24 +176,21 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         if error is not None:
             status, payload = error, error_body(error, f"simulated upstream error {error}")
         else:
-            status, payload = (
-                200,
-                chat_completion_body(request, messages, state, state.digest(body)),
-            )
+            cost = state.price(usage)
+            state.stats.completed(digest, usage, cost)
+            status, payload = 200, completion_body(request, content, usage, cost, state)
         remaining = deadline - state.clock()
         if remaining > 0:
             state.sleep(remaining)
-        return self._send_json(status, payload), False
+        return self._send_json(status, payload)
 
-    def _send_rate_limited(self, wait: float) -> int:
-        rps = self.server.state.config.rps
+    def _send_rate_limited(self, message: str, wait: float) -> int:
         wait = max(wait, 0.001)
         headers = {
             "Retry-After": str(math.ceil(wait)),
             "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
         }
-        message = f"Rate limit reached: {rps:g} requests per second. Retry after {wait:.3f}s."
-        return self._send_json(429, error_body(429, message), headers)
+        return self._send_json(429, error_body(429, f"{message} Retry after {wait:.3f}s."), headers)
 
     def _read_body(self) -> bytes:
         try:
@@ -187,7 +206,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in {**self.server.state.rate_headers(), **(headers or {})}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)

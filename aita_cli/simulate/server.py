@@ -8,19 +8,23 @@ what the tests and the benchmark run against.
 
 Per chat request, in this order:
 
-1. the request-rate limit (token bucket): over it -> 429 at once, with `Retry-After`
-   (whole seconds, rounded up, as RFC 9110 and strict clients require) and the exact
-   wait in `retry-after-ms` (which aita and openai-python read first), and no latency;
+1. the concurrency limit (`max_concurrency`): a request beyond it -> 429 at once, with
+   no Retry-After (nothing says when another call will finish); then the request-rate
+   limit (token bucket): over it -> 429 at once, with `Retry-After` (whole seconds,
+   rounded up, as RFC 9110 and strict clients require) and the exact wait in
+   `retry-after-ms` (which aita and openai-python read first), and no latency;
 2. a body that is not a chat request (or asks to stream) -> 400 at once; with
    `refuse_json_schema`, a request for `response_format` of type `json_schema` -> that
    status at once, with the body such a server sends (`aita_cli.simulate.refusals`);
-3. the latency, `latency * uniform(1 - jitter, 1 + jitter)`, counted from when the
+3. the token-per-minute limit (`tpm`, a bucket holding `TOKEN_BURST_S` seconds of it):
+   the request's prompt and reply tokens over it -> 429 at once, with Retry-After;
+4. the latency, `latency * uniform(1 - jitter, 1 + jitter)`, counted from when the
    request has been read: the reply is prepared while it runs, as a provider's compute
    time is part of its latency;
-4. the injected error: with probability `error_rate`, 500, 502 or 503. It comes *after*
+5. the injected error: with probability `error_rate`, 500, 502 or 503. It comes *after*
    the latency because a failing upstream still makes the caller wait, so retries in a
    benchmark cost what they would in real life;
-5. the reply, with `usage` (tokens estimated by `aita_cli.llm.tokens`: text by length,
+6. the reply, with `usage` (tokens estimated by `aita_cli.llm.tokens`: text by length,
    images by their pixel size) and a simulated `cost`.
 """
 
@@ -40,7 +44,12 @@ from types import TracebackType
 from typing import Any
 
 from aita_cli.errors import ConfigError
-from aita_cli.simulate.limits import RequestRateLimiter
+from aita_cli.simulate.limits import (
+    TOKEN_BURST_S,
+    RequestRateLimiter,
+    TokenBucket,
+    rate_limit_headers,
+)
 from aita_cli.simulate.refusals import REFUSAL_STATUSES
 from aita_cli.usage import Usage
 
@@ -67,6 +76,9 @@ class SimulatorConfig:
     rps: float | None = None  # request-rate limit (token bucket); None = unlimited
     burst: float | None = None  # bucket size; None: see RequestRateLimiter
     error_rate: float = 0.0  # fraction of requests answered by 500/502/503
+    tpm: float | None = None  # tokens-per-minute limit (prompt + reply); None = unlimited
+    max_concurrency: int | None = None  # requests in flight beyond this get a 429
+    rate_headers: bool = False  # send OpenAI-style x-ratelimit-* headers
     refuse_json_schema: int | None = None  # answer json_schema formats with this status
     seed: int | None = None
     model: str = "aita-simulated"  # reported when a request names no model
@@ -84,6 +96,11 @@ class SimulatorConfig:
             ),
             (self.rps is None or self.rps > 0, f"--rps must be more than 0, got {self.rps}"),
             (self.burst is None or self.burst >= 1, f"burst must be 1 or more, got {self.burst}"),
+            (self.tpm is None or self.tpm > 0, f"--tpm must be more than 0, got {self.tpm}"),
+            (
+                self.max_concurrency is None or self.max_concurrency >= 1,
+                f"--max-concurrency must be 1 or more, got {self.max_concurrency}",
+            ),
             (0 <= self.port <= 65535, f"--port must be between 0 and 65535, got {self.port}"),
             (
                 self.refuse_json_schema in (None, *REFUSAL_STATUSES),
@@ -112,11 +129,13 @@ class SimulatorStats:
     _bodies: set[bytes] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def request_started(self) -> None:
+    def request_started(self) -> int:
+        """Count a request in; returns how many are in flight, this one included."""
         with self._lock:
             self.requests += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return self.in_flight
 
     def request_finished(self, status: int, *, refused_format: bool = False) -> None:
         with self._lock:
@@ -170,9 +189,22 @@ class SimulatorState:
         self.sleep = sleep
         self.clock = clock
         self.limiter = RequestRateLimiter(config.rps, config.burst, clock) if config.rps else None
+        self.token_limiter = (
+            TokenBucket(config.tpm / 60.0, config.tpm / 60.0 * TOKEN_BURST_S, clock)
+            if config.tpm
+            else None
+        )
         self.stats = SimulatorStats()
         self._rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
+
+    def rate_headers(self) -> dict[str, str]:
+        """OpenAI-style x-ratelimit-* headers for every reply, with `rate_headers`."""
+        if not self.config.rate_headers:
+            return {}
+        requests = self.limiter.state() if self.limiter else None
+        tokens = self.token_limiter.state() if self.token_limiter else None
+        return rate_limit_headers(requests, tokens)
 
     def latency_seconds(self) -> float:
         """This request's latency, jittered."""

@@ -267,3 +267,42 @@ def test_close_ends_keep_alive_connections_and_is_idempotent() -> None:
 def test_refuse_json_schema_takes_only_the_statuses_servers_use() -> None:
     with pytest.raises(ConfigError, match="--refuse-json-schema must be 400, 422 or 500"):
         SimulatorConfig(refuse_json_schema=404)
+
+
+def test_requests_beyond_the_concurrency_limit_get_a_429(client: httpx.Client) -> None:
+    # Three calls held in flight by a long latency: the third of a limit of 2 is refused.
+    config = SimulatorConfig(latency=0.5, max_concurrency=2)
+    with start_simulator(config) as sim, ThreadPoolExecutor(3) as pool:
+        first = [pool.submit(_chat, client, sim, _body(None, "hi")) for _ in range(2)]
+        threading.Event().wait(0.2)  # both are in flight now
+        third = _chat(client, sim, _body(None, "hi"))
+        assert third.status_code == 429
+        assert "concurrent" in third.json()["error"]["message"]
+        assert "retry-after" not in third.headers
+        assert [future.result().status_code for future in first] == [200, 200]
+        assert sim.stats()["rate_limited"] == 1
+
+
+def test_a_token_limit_refuses_what_the_minute_cannot_hold(client: httpx.Client) -> None:
+    # 600 tokens a minute is a bucket of 60 (6 s worth): one call of ~35 tokens fits.
+    with start_simulator(SimulatorConfig(tpm=600, rate_headers=True)) as sim:
+        first = _chat(client, sim, _body(None, "x" * 100))
+        second = _chat(client, sim, _body(None, "x" * 100))
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert "tokens per minute" in second.json()["error"]["message"]
+    assert float(second.headers["retry-after-ms"]) > 0
+    assert first.headers["x-ratelimit-limit-tokens"] == "60"
+    assert int(first.headers["x-ratelimit-remaining-tokens"]) < 60
+    assert first.headers["x-ratelimit-reset-tokens"].endswith("s")
+
+
+def test_rate_headers_report_the_request_bucket(client: httpx.Client) -> None:
+    with start_simulator(SimulatorConfig(rps=50, burst=5, rate_headers=True)) as sim:
+        replies = [_chat(client, sim, _body(None, "hi")) for _ in range(3)]
+    with start_simulator(SimulatorConfig()) as plain:
+        quiet = _chat(client, plain, _body(None, "hi"))
+    assert [r.headers["x-ratelimit-limit-requests"] for r in replies] == ["5"] * 3
+    assert int(replies[-1].headers["x-ratelimit-remaining-requests"]) <= 3
+    assert replies[-1].headers["x-ratelimit-reset-requests"].endswith("ms")
+    assert "x-ratelimit-limit-requests" not in quiet.headers
