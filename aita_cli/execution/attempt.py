@@ -73,6 +73,8 @@ class Outcome:
     cancelled: bool = False  # stopped before the call: nothing was sent
     fatal_error: Exception | None = None  # an error every task left would hit
     rate_limit_wait_s: float = 0.0
+    first_attempt: bool = False  # the job's first request reached the provider
+    error: Exception | None = None  # why this attempt failed, if it did
 
 
 @dataclass(eq=False)
@@ -174,6 +176,12 @@ def _should_retry(ctx: BatchContext, task: LLMTask, error: Exception, retries: i
 
 
 def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
+    outcome = _failure_outcome(ctx, job, error)
+    outcome.first_attempt, outcome.error = job.attempts == 1, error
+    return outcome
+
+
+def _failure_outcome(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
     if not _should_retry(ctx, job.task, error, job.retries):
         fatal = error if getattr(error, "stops_batch", False) else None
         return Outcome(job, finished=_failures(ctx, job, job.members, error), fatal_error=fatal)
@@ -200,13 +208,15 @@ def _slow_down(ctx: BatchContext, job: Job, error: RateLimitError, delay: float)
 
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
+    first = job.attempts == 1
     if job.leader is None:
-        return Outcome(job, finished=[_success(ctx, job, job.members[0], result, 1)])
+        finished = [_success(ctx, job, job.members[0], result, 1)]
+        return Outcome(job, finished=finished, first_attempt=first)
     try:
         parts = job.leader.split_batch_result(result)
     except Exception as error:
         return _after_failure(ctx, job, _as_validation_error(error))
-    outcome = Outcome(job)
+    outcome = Outcome(job, first_attempt=first)
     share = len(job.members)
     for position in job.members:
         task_id = ctx.tasks[position].task_id

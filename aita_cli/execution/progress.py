@@ -36,6 +36,7 @@ __all__ = [
     "make_progress_reporter",
     "percent",
     "stopping_message",
+    "task_rate_cap",
 ]
 
 
@@ -271,3 +272,12 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # closed or not a real stream
         return False
+
+
+def task_rate_cap(request_rate: float, requests: int, tasks_finished: int) -> float | None:
+    """The rate limiter's pace in tasks/s, None when unlimited: a combined request
+    finishes several tasks, so the pace in tasks is the request pace times tasks per
+    request so far."""
+    if request_rate <= 0:
+        return None
+    return request_rate * max(1.0, tasks_finished / requests) if requests else request_rate

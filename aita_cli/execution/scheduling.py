@@ -15,6 +15,7 @@ while the batch runs, and the worker has already computed what a journal record 
   retry may wait behind them.
 - A retry waits in a heap ordered by due time, not in a sleeping worker.
 - A failed task fails its dependents at once ("dependency X failed").
+- Several first attempts in a row failing alike stop the batch (`shared_failure`).
 - On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
   period; with a cost budget, nothing new starts once it is reached.
 """
@@ -43,8 +44,9 @@ from aita_cli.execution.batch_journal import BatchJournal, resumed_result
 from aita_cli.execution.combining import combinable, take_next_job
 from aita_cli.execution.graph import TaskGraph
 from aita_cli.execution.journal import JournalRecord
-from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot
+from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot, task_rate_cap
 from aita_cli.execution.results import StopReason, TaskResult
+from aita_cli.execution.shared_failure import SharedFailureDetector
 from aita_cli.execution.unfinished import complete_results
 from aita_cli.execution.worker_pool import WorkerPool
 
@@ -105,6 +107,7 @@ class BatchScheduler:
         self._interrupt_requested = self._hurry = False
         self.fingerprint_changed = 0
         self.fatal_error: Exception | None = None  # the first error that stopped the batch
+        self._shared = SharedFailureDetector()
         self.rate_limit_wait_s = 0.0
 
     # -- the main loop -------------------------------------------------------------
@@ -239,8 +242,11 @@ class BatchScheduler:
         job = outcome.job
         self._running.discard(job)
         self.rate_limit_wait_s += outcome.rate_limit_wait_s
-        if outcome.fatal_error is not None and self.fatal_error is None:
-            self.fatal_error = outcome.fatal_error
+        fatal = outcome.fatal_error
+        if outcome.first_attempt:
+            fatal = fatal or self._shared.observe(outcome.error)
+        if fatal is not None and self.fatal_error is None:
+            self.fatal_error = fatal
             self._ctx.stop.set()
         for due, retry in outcome.retry_at:
             heapq.heappush(self._delayed, (due, next(self._sequence), retry))
@@ -357,18 +363,13 @@ class BatchScheduler:
             cost_is_estimate=ledger.cost_is_estimate,
             waiting_for_rate_limit=self._ctx.limiter.waiting(),
             in_flight=self._ctx.in_flight_tasks,
-            max_rate=self._max_task_rate(),
+            max_rate=task_rate_cap(
+                self._ctx.limiter.current_rate(),
+                self._ctx.batch_ledger.attempts,
+                self._done - self._resumed,
+            ),
             stopping=self._interrupt_requested,
         )
-
-    def _max_task_rate(self) -> float | None:
-        """The limiter's pace in tasks/s (a combined request finishes several tasks)."""
-        rate = self._ctx.limiter.current_rate()
-        if rate <= 0:
-            return None
-        requests = self._ctx.batch_ledger.attempts
-        finished_here = self._done - self._resumed
-        return rate * max(1.0, finished_here / requests) if requests else rate
 
     def stop_reason(self) -> StopReason | None:
         """Why tasks were left unfinished, if they were."""
