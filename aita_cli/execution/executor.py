@@ -11,7 +11,6 @@ How a batch runs is in `scheduling.py`; one attempt of one request in `attempt.p
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
@@ -49,12 +48,6 @@ def _retry_policy(max_retries: int | None, policy: RetryPolicy | None) -> RetryP
             f"{policy.max_retries}: give the cap once, in the policy"
         )
     return policy
-
-
-def _start_burst(rate: float, workers: int) -> float:
-    # Let every worker start at once when the rate allows as many in one second; never
-    # more than one second's worth, so 0.2/s stays one request per 5 s from the start.
-    return float(max(1, math.floor(min(workers, rate))))  # min first: rate may be inf
 
 
 class ParallelLLMExecutor:
@@ -104,9 +97,10 @@ class ParallelLLMExecutor:
         self.max_batch_size = max(1, max_batch_size)
         self.interrupt_grace = interrupt_grace
         self.progress = progress if progress is not None else make_progress_reporter(show_progress)
-        self.rate_limiter = TokenBucketRateLimiter(
-            rate_limit, burst=_start_burst(rate_limit, max_workers), clock=clock, sleep=sleep
-        )
+        # No burst, even at the start: a provider may allow none, and a client limit
+        # below the provider's must never meet a 429 (8 workers at once against a
+        # 20/s provider with a burst of 3 got five).
+        self.rate_limiter = TokenBucketRateLimiter(rate_limit, burst=1, clock=clock, sleep=sleep)
         self.cost_ledger = CostLedger()
         self._clock = clock
         self._sleep = sleep
