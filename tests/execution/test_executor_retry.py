@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import random
 import threading
@@ -252,7 +253,7 @@ def test_the_first_requests_are_paced_too() -> None:
     with make_executor(client, rate_limit=10.0, max_workers=4) as executor:
         executor.execute_batch([SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(5)])
     starts = sorted(call.started for call in client.calls)
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert all(gap >= 0.1 - 0.01 for gap in gaps), gaps
 
 
