@@ -25,6 +25,7 @@ from aita_cli.llm.openai_client import (
     OPENAI_BASE_URL,
     OPENROUTER_BASE_URL,
     OpenAICompatibleClient,
+    checked_base_url,
     public_url,
 )
 from aita_cli.llm.openai_models import only_served_model
@@ -138,10 +139,11 @@ def _create_openai_client(settings: Settings, reason: str) -> OpenAICompatibleCl
     if model is None:
         # A local server usually serves one model: ask it, rather than make the user
         # look up an id the server already knows.
+        checked = checked_base_url(base_url)  # a bad URL is reported, masked, first
         model = only_served_model(
-            base_url,
+            checked,
             settings.api_key if has_key else None,
-            shown_url=public_url(base_url),
+            shown_url=public_url(checked),
             timeout=settings.connect_timeout,
         )
         reason = f"{reason}; AITA_MODEL is not set, and the endpoint serves only {model}"

@@ -40,6 +40,7 @@ __all__ = [
     "OPENAI_BASE_URL",
     "OPENROUTER_BASE_URL",
     "OpenAICompatibleClient",
+    "checked_base_url",
     "public_url",
 ]
 
@@ -50,7 +51,8 @@ DEFAULT_HTTP_REFERER = "https://pypi.org/project/aita-cli/"
 _LABELS = {"openrouter": "OpenRouter", "openai": "OpenAI"}
 _DEFAULT_URLS = {"openrouter": OPENROUTER_BASE_URL, "openai": OPENAI_BASE_URL}
 _KEY_VARIABLES = {"openrouter": "OPENROUTER_API_KEY"}
-_USERINFO = re.compile(r"//[^/@]*@")
+# Everything from "//" to the last "@": a pasted password may hold "/" (or "@") itself.
+_USERINFO = re.compile(r"//.*@")
 _HEADER_VARIABLES = {"HTTP-Referer": "AITA_HTTP_REFERER", "X-Title": "AITA_APP_TITLE"}
 
 
@@ -66,15 +68,23 @@ def _no_limit(seconds: float) -> float | None:
     return seconds if math.isfinite(seconds) else None
 
 
-def _checked_base_url(base_url: str) -> str:
+def checked_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash, or a `ConfigError` that quotes it with any
+    user:password part masked."""
     # Quoted without any user:password part: the URL may not parse, so mask it by hand.
     shown = repr(_USERINFO.sub("//***@", base_url))
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"AITA_BASE_URL must be an http:// or https:// URL, got {shown}")
     try:
-        httpx.URL(base_url)
+        url = httpx.URL(base_url)
     except httpx.InvalidURL:
         raise ConfigError(f"AITA_BASE_URL is not a valid URL: {shown}") from None
+    if "@" in url.path or "@" in url.query.decode("ascii", "replace"):
+        # A second "@" is a password's own: the URL would be read with the rest of the
+        # password as its host and path, and print it wherever the endpoint is named.
+        raise ConfigError(
+            f"AITA_BASE_URL is not a valid URL: {shown} (write an @ in a password as %40)"
+        )
     return base_url.rstrip("/")
 
 
@@ -154,7 +164,7 @@ class OpenAICompatibleClient:
         reason: str = "",
         supports_vision: bool = True,
     ) -> None:
-        self._base_url = _checked_base_url(base_url)
+        self._base_url = checked_base_url(base_url)
         self._endpoint = public_url(self._base_url)
         self._chat_url = f"{self._base_url}/chat/completions"
         # A pasted key often ends in a space or newline, which no HTTP header may hold.

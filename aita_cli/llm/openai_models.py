@@ -60,7 +60,13 @@ def _served_models(
     try:
         with httpx.Client(timeout=timeout, transport=transport) as client:
             response = client.get(f"{base_url.rstrip('/')}/models", headers=headers)
-    except httpx.HTTPError as exc:
+    except (UnicodeEncodeError, httpx.LocalProtocolError):
+        # Never quoted: the offending header is the key itself.
+        raise ConfigError(
+            "AITA_API_KEY holds a character that is not plain ASCII (a pasted typographic "
+            "quote or dash?): check it for stray characters"
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # Not chained and not quoted: httpx's message may hold the URL's password.
         raise ConfigError(f"{cannot} ({type(exc).__name__}); set AITA_MODEL") from None
     if not response.is_success:

@@ -201,3 +201,29 @@ def test_without_a_model_an_endpoint_serving_several_lists_them(
     [request] = server.requests
     assert request.path == "/v1/models"
     assert request.headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://bob:s3cr/etPW@127.0.0.1:18555/v1", "http://bob:p@ss/w0rd@127.0.0.1:1/v1"]
+)
+def test_a_bad_base_url_is_reported_masked_before_any_model_discovery(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("AITA_BASE_URL", url)
+    for model in (None, "m"):
+        with pytest.raises(ConfigError) as caught:
+            _created(model=model)
+        assert "AITA_BASE_URL is not a valid URL" in str(caught.value)
+        assert "s3cr" not in str(caught.value)
+        assert "etPW" not in str(caught.value)
+        assert "w0rd" not in str(caught.value)
+
+
+def test_a_key_that_is_not_ascii_is_a_clear_error_during_discovery(
+    monkeypatch: pytest.MonkeyPatch, server: LoopbackServer
+) -> None:
+    monkeypatch.setenv("AITA_BASE_URL", server.url)
+    monkeypatch.setenv("AITA_API_KEY", "sk-\u201csecret")
+    with pytest.raises(ConfigError, match="not plain ASCII") as caught:
+        _created()
+    assert "secret" not in str(caught.value)
