@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aita_cli.errors import LLMError, RateLimitError, ResponseValidationError
+from aita_cli.execution.admission import AdmissionControl, signal_of
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
 from aita_cli.execution.results import TaskResult
@@ -59,7 +60,7 @@ class Finished:
     """A task the attempt finished, for the scheduler to publish and journal."""
 
     position: int
-    result: TaskResult  # on a success, the task's `on_success` hook has yet to run
+    result: TaskResult  # a success's `on_success` hook has run (in the worker)
     fingerprint: str = ""  # of a success's request, for the journal ("" without one)
 
 
@@ -86,6 +87,7 @@ class BatchContext:
     client: LLMClient
     limiter: TokenBucketRateLimiter
     policy: RetryPolicy  # owns the retry cap
+    admission: AdmissionControl  # the executor's: concurrency learnt per model
     ledger: CostLedger  # the executor's: the budget spans batches
     batch_ledger: CostLedger  # this batch's metrics
     max_cost: float | None
@@ -115,19 +117,40 @@ class BatchContext:
 def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
     """Run one attempt of `job` and say how it ended; never raises (a bug fails the
     job's tasks instead)."""
-    waited = 0.0
     try:
         if ctx.stop.is_set():
             return Outcome(job, cancelled=True)
-        try:
-            waited = ctx.limiter.acquire(ctx.stop)
-        except RateLimitCancelled:
+        gate = ctx.admission.for_model(_model_of(ctx, job.task))
+        sent_with = gate.acquire(ctx.stop)
+        if sent_with is None:
             return Outcome(job, cancelled=True)
-        outcome = _send(ctx, job)
+        signal = "neutral"
+        try:
+            outcome = _paced(ctx, job)
+            if not outcome.cancelled:
+                signal = signal_of(outcome.error)
+        finally:
+            gate.release(signal, sent_with)
     except Exception as error:  # a bug in a task hook or in the engine itself
         outcome = Outcome(job, finished=_failures(ctx, job, job.members, error))
+    return outcome
+
+
+def _paced(ctx: BatchContext, job: Job) -> Outcome:
+    try:
+        waited = ctx.limiter.acquire(ctx.stop)
+    except RateLimitCancelled:
+        return Outcome(job, cancelled=True)
+    outcome = _send(ctx, job)
     outcome.rate_limit_wait_s = waited
     return outcome
+
+
+def _model_of(ctx: BatchContext, task: LLMTask) -> str:
+    """The model a task's requests go to: concurrency is learnt per model."""
+    params = task.get_llm_params()
+    chosen = params.get("model")
+    return chosen if chosen else ctx.client.model_for(vision=bool(params.get("vision")))
 
 
 def _send(ctx: BatchContext, job: Job) -> Outcome:
@@ -267,6 +290,15 @@ def _share(job: Job, members: int) -> tuple[Usage, float]:
 
 def _success(ctx: BatchContext, job: Job, position: int, result: Any, share: int) -> Finished:
     usage, cost = _share(job, share)
+    try:
+        # Here, in the worker: a hook that does real work (writing a file, say) runs in
+        # parallel, as it did before the scheduler took over publishing results.
+        ctx.tasks[position].on_success(result)
+    except Exception as error:
+        failed = _result(
+            ctx, job, position, usage, cost, error="on_success failed: " + error_text(error)
+        )
+        return Finished(position, failed)
     # Only a success is ever reused on resume, so only it needs its request's
     # fingerprint; computed here, where building the messages again runs in parallel.
     fingerprint = _fingerprint(ctx.tasks[position]) if ctx.journaling else ""

@@ -21,6 +21,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from aita_cli.config import Settings, load_settings
+from aita_cli.execution.admission import AdmissionControl
 from aita_cli.execution.attempt import BatchContext
 from aita_cli.execution.batch_journal import OpenedJournal, open_batch_journal
 from aita_cli.execution.checkpoint import CheckpointManager
@@ -101,6 +102,7 @@ class ParallelLLMExecutor:
         # below the provider's must never meet a 429 (8 workers at once against a
         # 20/s provider with a burst of 3 got five).
         self.rate_limiter = TokenBucketRateLimiter(rate_limit, burst=1, clock=clock, sleep=sleep)
+        self.admission = AdmissionControl(max_workers)
         self.cost_ledger = CostLedger()
         self._clock = clock
         self._sleep = sleep
@@ -242,6 +244,7 @@ class ParallelLLMExecutor:
             tasks=tasks,
             client=self.llm_client,
             limiter=self.rate_limiter,
+            admission=self.admission,
             policy=self.retry_policy,
             ledger=self.cost_ledger,
             batch_ledger=CostLedger(),

@@ -22,7 +22,6 @@ while the batch runs, and the worker has already computed what a journal record 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import heapq
 import itertools
@@ -37,7 +36,6 @@ from aita_cli.execution.attempt import (
     Finished,
     Job,
     Outcome,
-    error_text,
     run_attempt,
 )
 from aita_cli.execution.batch_journal import BatchJournal, resumed_result
@@ -258,16 +256,8 @@ class BatchScheduler:
         self._process_finished()
 
     def _finish(self, finished: Finished) -> None:
-        """A task an attempt finished: its `on_success` hook runs here, then it is
-        published (the hook may touch what other tasks' hooks touch: one thread)."""
-        result = finished.result
-        if result.success:
-            try:
-                self._ctx.tasks[finished.position].on_success(result.result)
-            except Exception as error:
-                message = "on_success failed: " + error_text(error)
-                result = dataclasses.replace(result, success=False, result=None, error=message)
-        self._publish(finished.position, result, finished.fingerprint)
+        """A task an attempt finished (its `on_success` hook ran in the worker)."""
+        self._publish(finished.position, finished.result, finished.fingerprint)
 
     def _process_finished(self) -> None:
         results = self._results
