@@ -18,7 +18,7 @@ import binascii
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from PIL import Image, UnidentifiedImageError
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant"]
-_ROLES: frozenset[str] = frozenset(("system", "user", "assistant"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +157,17 @@ class LazyImage(ImageAttachment):
 
 @dataclass(frozen=True, slots=True)
 class LLMMessage:
-    """One chat message: who speaks, what they say, and the images attached."""
+    """One chat message: who speaks, what they say, and the images attached.
 
-    role: Role
+    `raw` is the OpenAI dict a message was read from (`from_openai`): it is what is sent
+    and fingerprinted, exactly as given (its other keys, part order and roles
+    included), while `text` and `images` are how aita's own backends read it.
+    """
+
+    role: str  # "system", "user" or "assistant" (an OpenAI dict may bring others)
     text: str = ""
     images: tuple[ImageAttachment, ...] = ()
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls, text: str) -> LLMMessage:
@@ -176,9 +181,12 @@ class LLMMessage:
     def assistant(cls, text: str) -> LLMMessage:
         return cls("assistant", text)
 
-    def identity(self) -> dict[str, Any]:
-        """JSON data naming this message for fingerprints. A text-only message reads
-        exactly as its OpenAI dict, so fingerprints of earlier journals still match."""
+    def identity(self) -> Any:
+        """JSON data naming this message for fingerprints: its OpenAI dict when it was
+        read from one, and a text-only message reads exactly as its dict would, so
+        fingerprints of earlier journals still match."""
+        if self.raw is not None:
+            return self.raw
         if not self.images:
             return {"role": self.role, "content": self.text}
         images = [image.identity() for image in self.images]
@@ -187,20 +195,18 @@ class LLMMessage:
     @classmethod
     def from_openai(cls, message: Mapping[str, Any]) -> LLMMessage:
         """Read an OpenAI chat message dict: text content, or content parts (text parts
-        joined by newlines, `image_url` parts as `ImageURL`s). `BadRequestError` when it
-        is not one."""
+        joined by newlines, `image_url` parts as `ImageURL`s); the dict itself is kept
+        as `raw`. `BadRequestError` when it is not one."""
         role = message.get("role")
-        if role not in _ROLES:
-            raise BadRequestError(
-                f"unsupported message role {role!r}: use system, user or assistant"
-            )
+        if not isinstance(role, str) or not role:
+            raise BadRequestError(f"a message needs a role such as user, got {role!r}")
         content = message.get("content")
         if content is None or isinstance(content, str):
-            return cls(role, content or "")
+            return cls(role, content or "", raw=message)
         if not isinstance(content, list):
             raise BadRequestError("message content must be a string or a list of parts")
         texts, images = _read_parts(content)
-        return cls(role, "\n".join(texts), tuple(images))
+        return cls(role, "\n".join(texts), tuple(images), raw=message)
 
 
 def _read_parts(parts: list[Any]) -> tuple[list[str], list[ImageAttachment]]:
@@ -215,7 +221,7 @@ def _read_parts(parts: list[Any]) -> tuple[list[str], list[ImageAttachment]]:
             url = image.get("url") if isinstance(image, Mapping) else image
             images.append(ImageURL(str(url or "")))
         else:
-            raise BadRequestError(f"unsupported content part {kind!r}: use text or image_url")
+            continue  # a part aita's own backends cannot read (audio, say) is still sent
     return texts, images
 
 

@@ -276,27 +276,29 @@ class OpenAICompatibleClient:
         self, messages: list[LLMMessage], model: str, params: Mapping[str, Any]
     ) -> httpx.Response:
         """Post, stepping structured output down while the endpoint refuses it (see
-        `structured_output`): capability negotiation, not a retry."""
+        `structured_output`): capability negotiation, not a retry. The messages are
+        encoded (and their pages rendered) once, however many tries it takes."""
+        wired = wire_messages(messages)
         if params.get("json_schema") is None:
-            return self._post(self._body(messages, model, params, None))
+            return self._post(self._body(wired, model, params, None))
         output = self._formats.current(model)
         while True:
-            response = self._post(self._body(messages, model, params, output))
+            response = self._post(self._body(wired, model, params, output))
             if not refuses_format(response, output):
                 return response
             output = self._formats.step_down(model, output)
 
     def _body(
         self,
-        messages: list[LLMMessage],
+        wired: list[dict[str, Any]],
         model: str,
         params: Mapping[str, Any],
         output: OutputFormat | None,
     ) -> dict[str, Any]:
         spec: JsonSchemaSpec | None = params.get("json_schema")
         if spec is not None and output is not OutputFormat.JSON_SCHEMA:
-            messages = with_schema_instruction(messages, spec)
-        body: dict[str, Any] = {"model": model, "messages": wire_messages(messages)}
+            wired = with_schema_instruction(wired, spec)
+        body: dict[str, Any] = {"model": model, "messages": wired}
         if spec is not None and output is OutputFormat.JSON_SCHEMA:
             body["response_format"] = {
                 "type": "json_schema",

@@ -8,7 +8,6 @@ here, in the worker that sends it, and travels as a `data:` URL).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -21,17 +20,18 @@ __all__ = ["wire_messages", "with_schema_instruction"]
 
 
 def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
-    """`messages` as the `messages` array of a chat-completions request body."""
+    """`messages` as the `messages` array of a chat-completions request body. Lazy
+    images are rendered here: call it once per request."""
     return [_wire_message(message) for message in messages]
 
 
 def _wire_message(message: LLMMessage) -> dict[str, Any]:
+    if message.raw is not None:
+        return dict(message.raw)  # an OpenAI dict from user code goes exactly as given
     if not message.images:
         return {"role": message.role, "content": message.text}
     parts: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
-    parts += [
-        {"type": "image_url", "image_url": {"url": image.as_url()}} for image in message.images
-    ]
+    parts += [_image_part(image) for image in message.images]
     return {"role": message.role, "content": parts}
 
 
@@ -40,13 +40,17 @@ def _image_part(image: ImageAttachment) -> dict[str, Any]:
 
 
 def with_schema_instruction(
-    messages: Sequence[LLMMessage], spec: JsonSchemaSpec
-) -> list[LLMMessage]:
-    """`messages` asking for JSON in words, for endpoints without `response_format`: the
-    instruction joins the system message, or becomes one."""
+    wired: Sequence[dict[str, Any]], spec: JsonSchemaSpec
+) -> list[dict[str, Any]]:
+    """Wire messages asking for JSON in words, for endpoints without a `json_schema`
+    format: the instruction joins the system message, or becomes one."""
     schema = orjson.dumps(spec["schema"]).decode()
     instruction = SCHEMA_INSTRUCTION.format(name=spec["name"], schema=schema)
-    first = messages[0] if messages else None
-    if first is not None and first.role == "system" and not first.images:
-        return [replace(first, text=f"{first.text}\n\n{instruction}"), *messages[1:]]
-    return [LLMMessage.system(instruction), *messages]
+    first = wired[0] if wired else None
+    if (
+        first is not None
+        and first.get("role") == "system"
+        and isinstance(first.get("content"), str)
+    ):
+        return [{**first, "content": f"{first['content']}\n\n{instruction}"}, *wired[1:]]
+    return [{"role": "system", "content": instruction}, *wired]

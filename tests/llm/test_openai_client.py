@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from aita_cli.errors import ConfigError, ServerError
 from aita_cli.llm.base import LLMClient
+from aita_cli.llm.messages import EncodedImage, LazyImage, LLMMessage
 from aita_cli.llm.openai_client import OpenAICompatibleClient
 from aita_cli.llm.pricing import PriceTable
 from aita_cli.usage import Usage
@@ -271,3 +272,35 @@ def test_content_given_as_parts_is_joined() -> None:
     transport = httpx.MockTransport(handler)
     with OpenAICompatibleClient("http://x.test/v1", None, model="m", transport=transport) as c:
         assert c.complete(MESSAGES).content == "two parts"
+
+
+def test_a_page_is_rendered_once_however_many_formats_are_tried(server: LoopbackServer) -> None:
+    renders: list[int] = []
+
+    def render() -> EncodedImage:
+        renders.append(1)
+        return EncodedImage("image/png", b"\x89PNG fake")
+
+    server.respond_with(_refuses_response_format)
+    page = LLMMessage.user("read this", [LazyImage(render, identity="p1")])
+    with _client(server) as client:
+        client.complete([page], json_schema=SCHEMA)
+    assert len(server.requests) == 3  # json_schema, json_object, instructions
+    assert len(renders) == 1
+
+
+def test_openai_dicts_from_user_code_are_sent_exactly_as_given(server: LoopbackServer) -> None:
+    given: list[dict[str, Any]] = [
+        {"role": "system", "content": "You grade exams.", "name": "grader"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "image_url", "image_url": {"url": "https://example.org/p.png"}},
+                {"type": "text", "text": "A"},
+                {"type": "text", "text": "B"},
+            ],
+        },
+    ]
+    with _client(server) as client:
+        client.complete(given)
+    assert server.requests[0].body["messages"] == given
