@@ -32,6 +32,7 @@ _ACCEPTS: dict[str, str] = {
     "data_dir": "a directory path",
     "provider": "one of auto, openrouter, openai, offline",
     "max_cost": "an amount in USD greater than 0",
+    "tokens_per_minute": "a whole number of tokens per minute greater than 0",
     "request_timeout": "a number of seconds greater than 0",
     "connect_timeout": "a number of seconds greater than 0",
     "render_dpi": "a whole number of dots per inch between 50 and 600",
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     model: str | None = None
     vision_model: str | None = None
     max_cost: float | None = Field(None, gt=0)
+    tokens_per_minute: int | None = Field(None, gt=0)
     request_timeout: float = Field(120.0, gt=0)
     connect_timeout: float = Field(10.0, gt=0)
     render_dpi: int = Field(150, ge=50, le=600)
@@ -82,7 +84,9 @@ class Settings(BaseSettings):
     # AITA_DEBUG is read by aita_cli.cli.errors straight from the environment: it must work
     # even when these settings fail to load, which is when a traceback is wanted most.
 
-    @field_validator("base_url", "model", "vision_model", "max_cost", mode="before")
+    @field_validator(
+        "base_url", "model", "vision_model", "max_cost", "tokens_per_minute", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `AITA_MAX_COST=` in a .env means "not set", not "invalid".
@@ -117,6 +121,7 @@ _FLAGS: dict[str, str] = {
     "max_workers": "--workers",
     "rate_limit_rps": "--rate-limit",
     "max_cost": "--max-cost",
+    "tokens_per_minute": "--tpm",
     "provider": "--provider",
     "model": "--model",
     "data_dir": "--data-dir",

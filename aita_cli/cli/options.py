@@ -31,6 +31,7 @@ __all__ = [
     "ResumeOpt",
     "RunOptions",
     "StudentOpt",
+    "TpmOpt",
     "WorkersOpt",
     "with_run_options",
 ]
@@ -67,6 +68,15 @@ MaxCostOpt = Annotated[
     float | None,
     typer.Option("--max-cost", min=0.0, help="Stop starting tasks once this many USD are spent."),
 ]
+TpmOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--tpm",
+        min=1,
+        help="Tokens per minute (prompt + reply) all requests may use "
+        "\\[env: AITA_TOKENS_PER_MINUTE].",
+    ),
+]
 # Shown as a choice of the settings' own names, but checked by Settings as AITA_PROVIDER
 # is, so a typo in either gets the same one-line error naming the flag or the variable.
 ProviderOpt = Annotated[
@@ -97,6 +107,7 @@ _SHARED: dict[str, Any] = {
     "workers": WorkersOpt,
     "rate_limit": RateLimitOpt,
     "max_cost": MaxCostOpt,
+    "tpm": TpmOpt,
     "provider": ProviderOpt,
     "model": ModelOpt,
 }

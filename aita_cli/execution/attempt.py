@@ -24,8 +24,10 @@ from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateL
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
+from aita_cli.execution.token_budget import TokenBudget
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import LLMMessage, as_messages
+from aita_cli.llm.tokens import prompt_tokens
 from aita_cli.usage import Usage
 
 __all__ = ["BatchContext", "Finished", "Job", "Outcome", "error_text", "run_attempt"]
@@ -88,6 +90,7 @@ class BatchContext:
     limiter: TokenBucketRateLimiter
     policy: RetryPolicy  # owns the retry cap
     admission: AdmissionControl  # the executor's: concurrency learnt per model
+    tokens: TokenBudget | None  # the executor's tokens-per-minute budget, if one is set
     ledger: CostLedger  # the executor's: the budget spans batches
     batch_ledger: CostLedger  # this batch's metrics
     max_cost: float | None
@@ -129,6 +132,8 @@ def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
             outcome = _paced(ctx, job)
             if not outcome.cancelled:
                 signal = signal_of(outcome.error)
+                if signal == "ok":
+                    ctx.limiter.note_accepted()
         finally:
             gate.release(signal, sent_with)
     except Exception as error:  # a bug in a task hook or in the engine itself
@@ -159,29 +164,60 @@ def _send(ctx: BatchContext, job: Job) -> Outcome:
         return Outcome(job, cancelled=True)
     try:
         result = _call_and_parse(ctx, job)
+    except _Cancelled:
+        return Outcome(job, cancelled=True)
     except Exception as error:
         return _after_failure(ctx, job, error)
     return _after_success(ctx, job, result)
 
 
+class _Cancelled(Exception):
+    """Stopped while waiting for the token budget: nothing was sent."""
+
+
 def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
+    messages = as_messages(job.task.build_messages()) + job.follow_up
+    params = dict(job.task.get_llm_params())
+    reserved = _reserve_tokens(ctx, messages)
     if job.first_started is None:
         job.first_started = ctx.clock()
     job.attempts += 1
     job.last_reply = None
-    messages = as_messages(job.task.build_messages()) + job.follow_up
-    params = dict(job.task.get_llm_params())
     try:
         response = ctx.client.complete(messages, **params)
     except LLMError as error:
+        _settle_tokens(ctx, reserved, error.usage)
         ctx.charge(job, error.usage, error.cost, error.cost_is_estimate)
         raise
+    _settle_tokens(ctx, reserved, response.usage)
     ctx.charge(job, response.usage, response.cost, response.cost_is_estimate)
     job.last_reply = response.content
     try:
         return job.task.parse_response(response.content)
     except Exception as error:  # any parse failure (json, pydantic, int()): re-ask
         raise _as_validation_error(error) from error
+
+
+def _reserve_tokens(ctx: BatchContext, messages: list[LLMMessage]) -> int:
+    """Reserve the request's estimated tokens from the budget, if there is one."""
+    if ctx.tokens is None:
+        return 0
+    estimate = prompt_tokens(messages) + ctx.tokens.expected_reply_tokens()
+    if not ctx.tokens.reserve(estimate, ctx.stop):
+        raise _Cancelled
+    return estimate
+
+
+def _settle_tokens(ctx: BatchContext, reserved: int, usage: Usage | None) -> None:
+    if ctx.tokens is None:
+        return
+    if usage is None or usage.total_tokens <= 0:
+        # No usage reported: a refusal counted nothing; a reply without usage keeps
+        # its estimate.
+        used = None if usage is None else reserved
+        ctx.tokens.settle(reserved, used, None)
+        return
+    ctx.tokens.settle(reserved, usage.total_tokens, usage.completion_tokens)
 
 
 def _as_validation_error(error: Exception) -> ResponseValidationError:
@@ -217,17 +253,21 @@ def _failure_outcome(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
                 LLMMessage.user(_CORRECTION.format(error=error)),
             ]
         delay = 0.0  # the provider is fine; only the reply needs correcting
+    elif signal_of(error) == "refused":
+        # Too many in flight: the concurrency limit has just been cut, and the retry
+        # waits for a free slot there, not for a backoff.
+        delay = 0.0
     else:
         delay = ctx.policy.backoff_delay(error, job.retries)
         if isinstance(error, RateLimitError):
-            _slow_down(ctx, job, error, delay)
+            _slow_down(ctx, job, delay)
     return Outcome(job, retry_at=[(ctx.clock() + delay, job)])
 
 
-def _slow_down(ctx: BatchContext, job: Job, error: RateLimitError, delay: float) -> None:
-    """A 429 speaks for the whole account: pace every worker slower, and with a
-    Retry-After hold them all until it has passed."""
-    ctx.limiter.throttle(job.granted_at, delay if error.retry_after is not None else None)
+def _slow_down(ctx: BatchContext, job: Job, delay: float) -> None:
+    """A 429 with Retry-After speaks of a rate for the whole account: pace every worker
+    slower, and hold them all until it has passed."""
+    ctx.limiter.throttle(job.granted_at, delay)
 
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:

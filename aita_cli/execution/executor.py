@@ -33,6 +33,7 @@ from aita_cli.execution.results import BatchExecutionResult, TaskResult, build_m
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.scheduling import BatchScheduler
 from aita_cli.execution.tasks import LLMTask
+from aita_cli.execution.token_budget import TokenBudget
 from aita_cli.execution.worker_pool import WorkerPool
 from aita_cli.llm.base import LLMClient
 
@@ -59,7 +60,9 @@ class ParallelLLMExecutor:
     ``RetryPolicy(max_retries=max_retries)``; with one, the policy's own `max_retries`
     is the cap, and a `max_retries` given as well must agree with it (ValueError
     otherwise: neither is silently ignored). `max_cost` (USD) stops new work once this
-    executor has spent that much, over all its batches.
+    executor has spent that much, over all its batches. `tokens_per_minute` makes every
+    request reserve its estimated tokens first (`token_budget`). How many requests may
+    be in flight is learnt per model from the provider's refusals (`admission`).
     `clock`/`sleep` drive the rate limiter and the retry backoff (tests inject fakes).
     The executor does not close `llm_client`; its owner does.
     """
@@ -82,6 +85,7 @@ class ParallelLLMExecutor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         interrupt_grace: float = 5.0,
+        tokens_per_minute: float | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -103,6 +107,9 @@ class ParallelLLMExecutor:
         # 20/s provider with a burst of 3 got five).
         self.rate_limiter = TokenBucketRateLimiter(rate_limit, burst=1, clock=clock, sleep=sleep)
         self.admission = AdmissionControl(max_workers)
+        self.token_budget = (
+            TokenBudget(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None
+        )
         self.cost_ledger = CostLedger()
         self._clock = clock
         self._sleep = sleep
@@ -245,6 +252,7 @@ class ParallelLLMExecutor:
             client=self.llm_client,
             limiter=self.rate_limiter,
             admission=self.admission,
+            tokens=self.token_budget,
             policy=self.retry_policy,
             ledger=self.cost_ledger,
             batch_ledger=CostLedger(),
@@ -355,6 +363,7 @@ def create_executor(
         "max_retries": settings.max_retries,
         "show_progress": settings.show_progress,
         "max_cost": settings.max_cost,
+        "tokens_per_minute": settings.tokens_per_minute,
     }
     options.update(overrides)
     if "retry_policy" in overrides and "max_retries" not in overrides:

@@ -30,6 +30,7 @@ __all__ = [
     "ProgressSnapshot",
     "RunRate",
     "SilentProgressReporter",
+    "concurrency_note",
     "format_cost",
     "format_duration",
     "format_rate",
@@ -63,6 +64,12 @@ class ProgressSnapshot:
     in_flight: int
     max_rate: float | None = None  # tasks/s the rate limiter allows at most; None: no cap
     stopping: bool = False  # Ctrl-C was pressed: nothing new starts, in-flight calls end
+    concurrency_limit: int | None = None  # learnt from refusals, when below the workers
+
+
+def concurrency_note(limit: int) -> str:
+    """Why fewer calls run than there are workers."""
+    return f"provider allows {limit} at once"
 
 
 def stopping_message(snapshot: ProgressSnapshot) -> str:
@@ -229,6 +236,8 @@ class PlainProgressReporter:
             parts.append(f"eta {format_duration(self._rate.eta(snapshot))}")
             if snapshot.waiting_for_rate_limit:
                 parts.append(f"waiting for rate limit ({snapshot.waiting_for_rate_limit})")
+            if snapshot.concurrency_limit is not None:
+                parts.append(concurrency_note(snapshot.concurrency_limit))
         return " ".join(parts)
 
     def _write(self, line: str) -> None:

@@ -18,6 +18,7 @@ from rich.text import Text
 from aita_cli.execution.progress import (
     ProgressSnapshot,
     RunRate,
+    concurrency_note,
     format_cost,
     format_duration,
     format_rate,
@@ -108,7 +109,10 @@ def _activity(state: _LiveState) -> Text:
         return Text(stopping_message(snapshot), style="bold yellow")
     if snapshot.waiting_for_rate_limit:
         return Text(f"waiting for rate limit ({snapshot.waiting_for_rate_limit})", style="yellow")
-    return Text(f"{snapshot.in_flight} running", style="dim")
+    running = f"{snapshot.in_flight} running"
+    if snapshot.concurrency_limit is not None:
+        return Text(f"{running}, {concurrency_note(snapshot.concurrency_limit)}", style="yellow")
+    return Text(running, style="dim")
 
 
 class RichProgressReporter:

@@ -10,10 +10,13 @@ Grant times are computed as ``anchor + n / rate`` rather than by adding ``1 / ra
 again and again, so they stay exact over any number of grants (``0.1`` is not exact in
 binary; ten thousand additions of it drift, one multiplication does not).
 
-When the provider refuses a request (a 429), its limit is lower than ours: `throttle`
-halves the pace (at most once a second, and requests sent before a cut do not cut it
-again) and then lets it climb back linearly, so a run settles just under the provider's real limit
-instead of walking into a 429 after every pause.
+When the provider refuses a request (a 429 with Retry-After), its limit is lower than
+ours: `throttle` sets the pace just below the rate the provider has been accepting
+(`note_accepted` counts its replies; at most one cut a second, and requests sent before
+a cut do not cut it again), then lets it climb back slowly, so a run settles just under
+the provider's real limit instead of walking into a 429 after every pause. With too few
+replies yet to measure (a refused first burst), the Retry-After itself is the estimate:
+a bucket that has just refused asks for about the time one request takes to refill.
 """
 
 from __future__ import annotations
@@ -21,13 +24,22 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 __all__ = ["RateLimitCancelled", "TokenBucketRateLimiter"]
 
-# After a cut, the pace regains this fraction of the cut rate per second (so it is back
-# to the rate before the cut after 10 s, and refused again if that was too fast).
-_RECOVERY_PER_S = 0.1
+# After a cut, the pace regains this fraction of the cut rate per second: from 0.9 of a
+# limit back to the limit takes about 5 s, so probing above it costs a refusal or two
+# every few seconds, not every second (it was 10%, and 7% of requests were refused).
+_RECOVERY_PER_S = 0.01
+# A cut sets the pace to this share of the rate the provider was accepting: 10% below
+# what it just allowed, so the next probe is seconds away, not the next request.
+_CUT_TO_ACCEPTED = 0.9
+# The accepted rate is measured over the replies of this many seconds, once there are
+# at least _MIN_ACCEPTED of them (fewer say little about a pace).
+_ACCEPTED_WINDOW_S = 2.0
+_MIN_ACCEPTED = 8
 # Never throttle below one request per 20 s: a provider that keeps refusing is left to
 # the retry budget, not to an ever slower limiter.
 _MIN_THROTTLED_RATE = 0.05
@@ -83,9 +95,11 @@ class TokenBucketRateLimiter:
         self._hold_until = float("-inf")  # nothing is granted before this (a provider's 429)
         self._cut_rate: float | None = None  # the throttled rate after a 429, if any
         self._cut_at = float("-inf")
+        self._cut_pause_end = float("-inf")  # when the pause after the last cut ended
         self._pause_streak = 0  # refusals in a row of the first request after a pause
         self._booked = 0  # for the observed rate of an unlimited limiter
         self._first_booking: float | None = None
+        self._accepted: deque[float] = deque()  # when recent replies came back
 
     @property
     def rate(self) -> float:
@@ -212,33 +226,69 @@ class TokenBucketRateLimiter:
     def throttle(self, granted_at: float, retry_after: float | None = None) -> None:
         """The provider refused a request granted at `granted_at` (on this clock).
 
-        Halve the pace, then let it climb back. A refusal of a request granted before the
-        last cut, or within a second of it, does not cut again: that cut already answered
-        it. Works for an unlimited limiter too, starting from the rate it has granted.
+        Cut the pace (see the module docstring), then let it climb back. A refusal of a
+        request granted before the last cut, or within a second of it while the pause
+        after the cut had not yet ended, does not cut again: that cut already answered it.
+        Works for an unlimited limiter too.
         With the provider's `retry_after` (seconds), every caller is held that long; when
         the first request after such a pause (its probe) is refused again, the hint was
         too short and the next pause doubles (up to 16 times, and at most a minute).
         """
         with self._lock:
             now = self._clock()
-            if granted_at >= self._cut_at and now >= self._cut_at + _CUT_COOLDOWN_S:
-                current: float | None = self._rate_at(now)
-                if current is not None and current <= 0:
-                    current = self._observed_rate(now)
-                if current is not None:
-                    self._cut_rate = max(current / 2.0, _MIN_THROTTLED_RATE)
+            # Refused though sent after the pause that followed the last cut: the
+            # provider's window had cleared, so the new pace itself is too fast.
+            fresh = granted_at >= self._cut_pause_end > self._cut_at
+            if granted_at >= self._cut_at and (fresh or now >= self._cut_at + _CUT_COOLDOWN_S):
+                cut = self._cut_for(now, retry_after)
+                if cut is not None:
+                    self._cut_rate = max(cut, _MIN_THROTTLED_RATE)
                     self._cut_at = now
-                self._pause_streak = 0
-            elif retry_after is not None and _just_after(
+                    self._cut_pause_end = now + (retry_after or 0.0)
+            probe = retry_after is not None and _just_after(
                 granted_at, self._hold_until, _PROBE_WINDOW_S
-            ):
-                self._pause_streak = min(self._pause_streak + 1, _MAX_PAUSE_DOUBLINGS)
-            else:
-                self._pause_streak = 0
+            )
+            self._pause_streak = min(self._pause_streak + 1, _MAX_PAUSE_DOUBLINGS) if probe else 0
             streak = self._pause_streak
         if retry_after is not None:
             pause = min(max(retry_after, 0.0) * 2.0**streak, _MAX_PAUSE_S)
             self.pause_until(now + pause)
+
+    def note_accepted(self) -> None:
+        """The provider answered a request: its accepted rate is what a cut aims under."""
+        with self._lock:
+            now = self._clock()
+            self._accepted.append(now)
+            while self._accepted[0] < now - _ACCEPTED_WINDOW_S:
+                self._accepted.popleft()
+
+    def _cut_for(self, now: float, retry_after: float | None) -> float | None:
+        """The pace after a refusal: under the accepted rate, or the Retry-After's."""
+        current: float | None = self._rate_at(now)
+        if current is not None and current <= 0:
+            current = self._observed_rate(now)
+        # Replies since the last cut first: before it, a provider's initial burst may
+        # have let far more through than its steady rate.
+        estimate = self._accepted_rate(now, since=self._cut_at) or self._accepted_rate(now)
+        hinted = 1.0 / retry_after if retry_after is not None and retry_after > 0 else None
+        if estimate is None:
+            estimate = hinted
+        elif hinted is not None:
+            # A bucket that refused asks for the time one request refills: trust that
+            # down to a quarter of the measured rate, not below (a fixed window's
+            # Retry-After is the time to its reset, far longer than one request's).
+            estimate = min(estimate, max(hinted, estimate / 4))
+        if estimate is None:
+            return current / 2.0 if current is not None else None
+        target = _CUT_TO_ACCEPTED * estimate
+        return min(target, current) if current is not None else target
+
+    def _accepted_rate(self, now: float, since: float = -math.inf) -> float | None:
+        start = max(now - _ACCEPTED_WINDOW_S, since)
+        recent = [moment for moment in self._accepted if moment >= start]
+        if len(recent) < _MIN_ACCEPTED:
+            return None
+        return len(recent) / max(now - recent[0], _MIN_OBSERVATION_S)
 
     def _observed_rate(self, now: float) -> float | None:
         """Grants per second so far (over at least 0.25 s), or None after a single one:

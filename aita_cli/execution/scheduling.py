@@ -359,6 +359,7 @@ class BatchScheduler:
                 self._done - self._resumed,
             ),
             stopping=self._interrupt_requested,
+            concurrency_limit=self._ctx.admission.lowest_limit(),
         )
 
     def stop_reason(self) -> StopReason | None:

@@ -62,6 +62,7 @@ class RunOptions:
     workers: int | None = None
     rate_limit: float | None = None
     max_cost: float | None = None
+    tpm: int | None = None
     provider: str | None = None
     model: str | None = None
 
@@ -73,6 +74,7 @@ class RunOptions:
             "rate_limit_rps": self.rate_limit,
             # 0 is not "no budget": it reaches Settings and is refused there, one line.
             "max_cost": self.max_cost,
+            "tokens_per_minute": self.tpm,
             "provider": self.provider,
             "model": self.model,
         }

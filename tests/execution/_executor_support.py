@@ -11,8 +11,8 @@ from typing import Any
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.execution.progress import ProgressSnapshot
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask, SimpleLLMTask
+from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import LLMMessage, MessageLike
-from aita_cli.simulate.scripted import ScriptedLLMClient
 
 
 class FakeClock:
@@ -49,7 +49,7 @@ class RecordingReporter:
 
 
 def make_executor(
-    client: ScriptedLLMClient, checkpoint_dir: Path | None = None, **options: Any
+    client: LLMClient, checkpoint_dir: Path | None = None, **options: Any
 ) -> ParallelLLMExecutor:
     """An executor with fast test defaults (no rate limit, no progress output)."""
     options.setdefault("rate_limit", 0.0)

@@ -221,15 +221,15 @@ def test_pause_applies_to_an_unlimited_limiter_and_never_shortens() -> None:
     assert limiter.acquire() == 0.0
 
 
-def test_throttle_halves_the_pace_then_climbs_back_to_the_exact_rate() -> None:
+def test_throttle_without_a_measure_halves_the_pace_then_climbs_back_to_the_exact_rate() -> None:
     clock = FakeClock()
     limiter = TokenBucketRateLimiter(10.0, clock=clock, sleep=clock.sleep)
-    limiter.throttle(granted_at=clock())
+    limiter.throttle(granted_at=clock())  # no replies measured and no Retry-After: halve
     assert limiter.current_rate() == pytest.approx(5.0)
     assert grant_times(limiter, clock, 3) == pytest.approx([0.0, 0.2, 0.4])
     clock.advance(5.0 - clock())
-    assert limiter.current_rate() == pytest.approx(7.5)  # +10% of the cut rate per second
-    clock.advance(20.0)
+    assert limiter.current_rate() == pytest.approx(5.25)  # +1% of the cut rate per second
+    clock.advance(100.0)
     assert limiter.current_rate() == 10.0  # recovered: the exact schedule again
     start = clock()
     assert grant_times(limiter, clock, 3) == pytest.approx([start, start + 0.1, start + 0.2])
@@ -242,10 +242,10 @@ def test_refusals_of_requests_sent_before_a_cut_or_just_after_it_do_not_cut_agai
     limiter.throttle(granted_at=9.9)  # in flight before the cut
     clock.advance(0.5)
     limiter.throttle(granted_at=10.4)  # within a second: the provider's window is still full
-    assert limiter.current_rate() == pytest.approx(4.0 * 1.05)
+    assert limiter.current_rate() == pytest.approx(4.0 * 1.005)
     clock.advance(0.5)
     limiter.throttle(granted_at=11.0)
-    assert limiter.current_rate() == pytest.approx(4.0 * 1.1 / 2)
+    assert limiter.current_rate() == pytest.approx(4.0 * 1.01 / 2)
 
 
 def test_throttling_an_unlimited_limiter_starts_from_the_rate_it_granted() -> None:
@@ -287,11 +287,23 @@ def test_a_refused_first_request_after_a_pause_doubles_the_next_pause() -> None:
     assert clock() == pytest.approx(0.6)
 
 
-def test_one_request_tells_no_pace_so_an_unlimited_limiter_only_pauses() -> None:
+def test_a_refusal_before_any_reply_paces_by_its_retry_after() -> None:
+    # Nothing measured yet (a refused first burst): a bucket that has just refused asks
+    # for about the time one request refills, so the pace starts 10% under 1 / 0.2 s.
     clock = FakeClock()
     limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.throttle(granted_at=0.0, retry_after=0.2)
-    assert limiter.current_rate() == 0  # still unlimited
+    assert limiter.current_rate() == pytest.approx(4.5)
     assert limiter.acquire() == pytest.approx(0.2)
-    assert limiter.acquire() == 0.0
+
+
+def test_the_pace_is_cut_under_the_rate_the_provider_accepted() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
+    for _ in range(20):  # 20 replies in 2 s: the provider takes 10 a second
+        limiter.acquire()
+        limiter.note_accepted()
+        clock.advance(0.1)
+    limiter.throttle(granted_at=clock(), retry_after=0.01)
+    assert limiter.current_rate() == pytest.approx(0.9 * 10)
