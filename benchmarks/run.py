@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.admission import run_admission
 from benchmarks.overhead import measure_overhead
 from benchmarks.workloads import make_rubric_assignment, make_transcription_assignment
 
@@ -61,11 +62,11 @@ class Row:
 
 
 @contextmanager
-def simulator(latency: float) -> Iterator[str]:
-    """`aita simulate` in its own process, on a CPU of its own when there are several;
-    yields its base URL."""
+def simulator(latency: float, *limits: str) -> Iterator[str]:
+    """`aita simulate` in its own process, on a CPU of its own when there are several,
+    with `limits` as extra flags (`--rps 20`); yields its base URL."""
     command = [sys.executable, "-m", "aita_cli", "simulate", "--port", "0"]
-    command += ["--latency", str(latency), "--jitter", "0.1", "--seed", "7"]
+    command += ["--latency", str(latency), "--jitter", "0.1", "--seed", "7", *limits]
     with _cores_split() as (simulator_cores, bench_cores):
         # A child inherits the CPUs of the thread that starts it: this one takes the
         # simulator's for a moment. The threads a run starts later inherit the others.
@@ -195,8 +196,13 @@ def main() -> None:
         rows += _bench_workload("transcription", data_dir, VISION_LATENCY_S, chain=1)
     overhead_ms = measure_overhead(10_000)
     _print_table(rows, overhead_ms)
+    admission = run_admission(RUBRIC_LATENCY_S, simulator)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    report = {"rows": [row.as_json() for row in rows], "overhead_ms_per_task": overhead_ms}
+    report = {
+        "rows": [row.as_json() for row in rows],
+        "overhead_ms_per_task": overhead_ms,
+        "admission": admission,
+    }
     RESULTS.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     print(f"wrote {RESULTS}")
 

@@ -54,8 +54,9 @@ def signal_of(error: BaseException | None) -> Signal:
 class ConcurrencyLimit:
     """An adaptive bound on the requests in flight; thread-safe."""
 
-    def __init__(self, ceiling: int) -> None:
+    def __init__(self, ceiling: int, *, adaptive: bool = True) -> None:
         self._ceiling = max(1, ceiling)
+        self._adaptive = adaptive  # False: always the ceiling (the benchmark's baseline)
         self._limit = float(self._ceiling)
         self._in_flight = 0
         self._clean = 0  # clean replies since the last change
@@ -88,31 +89,43 @@ class ConcurrencyLimit:
         the request ended."""
         with self._cond:
             self._in_flight -= 1
-            if signal == "refused":
-                lowered = max(1.0, _DECREASE * sent_with)
-                if lowered < self._limit:
-                    self._limit, self._clean = lowered, 0
-            elif signal == "ok" and self._limit < self._ceiling:
-                self._clean += 1
-                if self._clean >= _ROUNDS_PER_INCREASE * self.limit:
-                    self._limit = min(float(self._ceiling), math.floor(self._limit) + 1.0)
-                    self._clean = 0
+            if self._adaptive:
+                self._learn(signal, sent_with)
             self._cond.notify_all()
+
+    def _learn(self, signal: Signal, sent_with: int) -> None:
+        if signal == "refused":
+            lowered = max(1.0, _DECREASE * sent_with)
+            if lowered < self._limit:
+                self._limit, self._clean = lowered, 0
+        elif signal == "ok" and self._limit < self._ceiling:
+            self._clean += 1
+            if self._clean >= _ROUNDS_PER_INCREASE * self.limit:
+                self._limit = min(float(self._ceiling), math.floor(self._limit) + 1.0)
+                self._clean = 0
 
 
 class AdmissionControl:
     """The concurrency limits of one executor, one per model; thread-safe."""
 
-    def __init__(self, ceiling: int) -> None:
+    def __init__(self, ceiling: int, *, adaptive: bool = True) -> None:
         self._ceiling = ceiling
+        self._adaptive = adaptive
         self._limits: dict[str, ConcurrencyLimit] = {}
         self._lock = threading.Lock()
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether limits are learnt (False: always the ceiling)."""
+        return self._adaptive
 
     def for_model(self, model: str) -> ConcurrencyLimit:
         with self._lock:
             found = self._limits.get(model)
             if found is None:
-                found = self._limits[model] = ConcurrencyLimit(self._ceiling)
+                found = self._limits[model] = ConcurrencyLimit(
+                    self._ceiling, adaptive=self._adaptive
+                )
             return found
 
     def lowest_limit(self) -> int | None:

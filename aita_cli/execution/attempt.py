@@ -20,6 +20,7 @@ from typing import Any
 from aita_cli.errors import LLMError, RateLimitError, ResponseValidationError
 from aita_cli.execution.admission import AdmissionControl, signal_of
 from aita_cli.execution.cost_ledger import CostLedger
+from aita_cli.execution.provider_limits import obey_headers, reserve_tokens, settle_tokens
 from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.retry import RetryPolicy
@@ -27,7 +28,6 @@ from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
 from aita_cli.execution.token_budget import TokenBudget
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import LLMMessage, as_messages
-from aita_cli.llm.tokens import prompt_tokens
 from aita_cli.usage import Usage
 
 __all__ = ["BatchContext", "Finished", "Job", "Outcome", "error_text", "run_attempt"]
@@ -97,6 +97,7 @@ class BatchContext:
     stop: threading.Event
     clock: Callable[[], float]
     journaling: bool  # whether successes need a request fingerprint for the journal
+    limiter_learns: bool = True  # False: the baseline that learns nothing (benchmarks)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight_tasks: int = 0  # tasks whose attempt a worker is running right now
 
@@ -178,7 +179,9 @@ class _Cancelled(Exception):
 def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
     messages = as_messages(job.task.build_messages()) + job.follow_up
     params = dict(job.task.get_llm_params())
-    reserved = _reserve_tokens(ctx, messages)
+    reserved = reserve_tokens(ctx.tokens, messages, ctx.stop)
+    if reserved is None:
+        raise _Cancelled
     if job.first_started is None:
         job.first_started = ctx.clock()
     job.attempts += 1
@@ -186,38 +189,18 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
     try:
         response = ctx.client.complete(messages, **params)
     except LLMError as error:
-        _settle_tokens(ctx, reserved, error.usage)
+        settle_tokens(ctx.tokens, reserved, error.usage)
         ctx.charge(job, error.usage, error.cost, error.cost_is_estimate)
         raise
-    _settle_tokens(ctx, reserved, response.usage)
+    settle_tokens(ctx.tokens, reserved, response.usage)
+    if ctx.limiter_learns:
+        obey_headers(ctx.limiter, response)
     ctx.charge(job, response.usage, response.cost, response.cost_is_estimate)
     job.last_reply = response.content
     try:
         return job.task.parse_response(response.content)
     except Exception as error:  # any parse failure (json, pydantic, int()): re-ask
         raise _as_validation_error(error) from error
-
-
-def _reserve_tokens(ctx: BatchContext, messages: list[LLMMessage]) -> int:
-    """Reserve the request's estimated tokens from the budget, if there is one."""
-    if ctx.tokens is None:
-        return 0
-    estimate = prompt_tokens(messages) + ctx.tokens.expected_reply_tokens()
-    if not ctx.tokens.reserve(estimate, ctx.stop):
-        raise _Cancelled
-    return estimate
-
-
-def _settle_tokens(ctx: BatchContext, reserved: int, usage: Usage | None) -> None:
-    if ctx.tokens is None:
-        return
-    if usage is None or usage.total_tokens <= 0:
-        # No usage reported: a refusal counted nothing; a reply without usage keeps
-        # its estimate.
-        used = None if usage is None else reserved
-        ctx.tokens.settle(reserved, used, None)
-        return
-    ctx.tokens.settle(reserved, usage.total_tokens, usage.completion_tokens)
 
 
 def _as_validation_error(error: Exception) -> ResponseValidationError:
@@ -253,7 +236,7 @@ def _failure_outcome(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
                 LLMMessage.user(_CORRECTION.format(error=error)),
             ]
         delay = 0.0  # the provider is fine; only the reply needs correcting
-    elif signal_of(error) == "refused":
+    elif signal_of(error) == "refused" and ctx.admission.adaptive:
         # Too many in flight: the concurrency limit has just been cut, and the retry
         # waits for a free slot there, not for a backoff.
         delay = 0.0

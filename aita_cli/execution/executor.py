@@ -62,7 +62,9 @@ class ParallelLLMExecutor:
     otherwise: neither is silently ignored). `max_cost` (USD) stops new work once this
     executor has spent that much, over all its batches. `tokens_per_minute` makes every
     request reserve its estimated tokens first (`token_budget`). How many requests may
-    be in flight is learnt per model from the provider's refusals (`admission`).
+    be in flight is learnt per model from the provider's refusals (`admission`), and
+    the pace from its 429s (`rate_limiter`); `adaptive=False` turns both off (a 429
+    then only pauses), the baseline `make bench` compares against.
     `clock`/`sleep` drive the rate limiter and the retry backoff (tests inject fakes).
     The executor does not close `llm_client`; its owner does.
     """
@@ -86,6 +88,7 @@ class ParallelLLMExecutor:
         sleep: Callable[[float], None] = time.sleep,
         interrupt_grace: float = 5.0,
         tokens_per_minute: float | None = None,
+        adaptive: bool = True,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -105,8 +108,10 @@ class ParallelLLMExecutor:
         # No burst, even at the start: a provider may allow none, and a client limit
         # below the provider's must never meet a 429 (8 workers at once against a
         # 20/s provider with a burst of 3 got five).
-        self.rate_limiter = TokenBucketRateLimiter(rate_limit, burst=1, clock=clock, sleep=sleep)
-        self.admission = AdmissionControl(max_workers)
+        self.rate_limiter = TokenBucketRateLimiter(
+            rate_limit, burst=1, clock=clock, sleep=sleep, adaptive=adaptive
+        )
+        self.admission = AdmissionControl(max_workers, adaptive=adaptive)
         self.token_budget = (
             TokenBudget(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None
         )
@@ -253,6 +258,7 @@ class ParallelLLMExecutor:
             limiter=self.rate_limiter,
             admission=self.admission,
             tokens=self.token_budget,
+            limiter_learns=self.admission.adaptive,
             policy=self.retry_policy,
             ledger=self.cost_ledger,
             batch_ledger=CostLedger(),

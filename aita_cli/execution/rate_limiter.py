@@ -76,6 +76,8 @@ class TokenBucketRateLimiter:
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        adaptive: bool = True,
     ) -> None:
         if burst is not None and burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst}")
@@ -85,6 +87,7 @@ class TokenBucketRateLimiter:
         self._burst = float(burst) if burst is not None else 1.0
         self._clock = clock
         self._sleep = sleep
+        self._adaptive = adaptive  # False: a 429 only pauses (the benchmark's baseline)
         self._lock = threading.Lock()
         # The theoretical arrival time of the next request is anchor + count / pace.
         self._anchor = 0.0
@@ -100,6 +103,8 @@ class TokenBucketRateLimiter:
         self._booked = 0  # for the observed rate of an unlimited limiter
         self._first_booking: float | None = None
         self._accepted: deque[float] = deque()  # when recent replies came back
+        self._cap = math.inf  # a pace the provider's headers imposed, until _cap_until
+        self._cap_until = -math.inf
 
     @property
     def rate(self) -> float:
@@ -168,7 +173,25 @@ class TokenBucketRateLimiter:
             self._rebase(rate)
         return self._reserve(start)
 
+    def obey(self, refill_per_s: float | None, holds_for: float) -> None:
+        """The provider's headers say it refills at `refill_per_s` requests a second and
+        little is left: pace no faster than that for `holds_for` seconds."""
+        if refill_per_s is None or refill_per_s <= 0 or holds_for <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._cap = max(refill_per_s, _MIN_THROTTLED_RATE)
+            self._cap_until = now + holds_for
+
     def _rate_at(self, now: float) -> float:
+        """The pace now: the provider's cap from its headers while it holds, else the
+        configured rate or the throttled one while it climbs back."""
+        rate = self._unheaded_rate_at(now)
+        if now < self._cap_until:
+            return min(rate, self._cap) if rate > 0 else self._cap
+        return rate
+
+    def _unheaded_rate_at(self, now: float) -> float:
         """The configured rate, or the throttled one while it climbs back."""
         if self._cut_rate is None:
             return self._rate
@@ -239,7 +262,8 @@ class TokenBucketRateLimiter:
             # Refused though sent after the pause that followed the last cut: the
             # provider's window had cleared, so the new pace itself is too fast.
             fresh = granted_at >= self._cut_pause_end > self._cut_at
-            if granted_at >= self._cut_at and (fresh or now >= self._cut_at + _CUT_COOLDOWN_S):
+            cooled = now >= self._cut_at + _CUT_COOLDOWN_S
+            if self._adaptive and granted_at >= self._cut_at and (fresh or cooled):
                 cut = self._cut_for(now, retry_after)
                 if cut is not None:
                     self._cut_rate = max(cut, _MIN_THROTTLED_RATE)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from aita_cli.llm.messages import LLMMessage
+from aita_cli.llm.rate_headers import RateLimitHint
 from aita_cli.usage import Usage
 
 __all__ = ["JsonSchemaSpec", "LLMClient", "LLMParams", "LLMResponse"]
@@ -48,6 +49,7 @@ class LLMResponse:
     model: str = ""
     finish_reason: str = "stop"
     cost_is_estimate: bool = False
+    rate_limit: RateLimitHint | None = None  # what the provider's headers said is left
 
 
 @runtime_checkable

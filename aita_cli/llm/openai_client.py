@@ -33,6 +33,7 @@ from aita_cli.llm.openai_errors import (
 )
 from aita_cli.llm.openai_wire import wire_messages, with_schema_instruction
 from aita_cli.llm.pricing import PriceTable
+from aita_cli.llm.rate_headers import parse_rate_limit_headers
 from aita_cli.llm.structured_output import FormatLadder, OutputFormat, refuses_format
 from aita_cli.usage import Usage
 
@@ -369,7 +370,8 @@ class OpenAICompatibleClient:
             raise MalformedResponseError(
                 str(exc), usage=usage, cost=cost, cost_is_estimate=estimated, status_code=200
             ) from None
-        return LLMResponse(content, usage, cost, answered_model, finish_reason, estimated)
+        hint = parse_rate_limit_headers(response.headers)
+        return LLMResponse(content, usage, cost, answered_model, finish_reason, estimated, hint)
 
     def _choice(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         """The first choice's text and finish reason, or `MalformedResponseError`."""

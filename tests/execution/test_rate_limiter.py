@@ -307,3 +307,14 @@ def test_the_pace_is_cut_under_the_rate_the_provider_accepted() -> None:
         clock.advance(0.1)
     limiter.throttle(granted_at=clock(), retry_after=0.01)
     assert limiter.current_rate() == pytest.approx(0.9 * 10)
+
+
+def test_a_providers_headers_cap_the_pace_while_they_hold() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(0, clock=clock, sleep=clock.sleep)
+    limiter.obey(5.0, holds_for=2.0)  # little left: it refills 5 a second
+    assert limiter.current_rate() == pytest.approx(5.0)
+    start = clock()
+    assert grant_times(limiter, clock, 3) == pytest.approx([start, start + 0.2, start + 0.4])
+    clock.advance(2.0)
+    assert limiter.current_rate() == 0  # the hint has passed: unlimited again
