@@ -31,6 +31,8 @@ _DECREASE = 0.9
 # clean replies keeps probes to about one request in 16 x the limit (1% at 6 in flight),
 # and a limit with room to grow still gains one every 16 rounds.
 _ROUNDS_PER_INCREASE = 16
+# Refusals of requests sent within a learnt limit that it takes, in one round, to cut it.
+_STRIKES_AT_LIMIT = 2
 _WAIT_STEP_S = 0.1  # how often a waiting worker checks its stop event
 
 
@@ -60,6 +62,7 @@ class ConcurrencyLimit:
         self._limit = float(self._ceiling)
         self._in_flight = 0
         self._clean = 0  # clean replies since the last change
+        self._strikes = 0  # refusals within the limit since the last clean round
         self._cond = threading.Condition()
 
     @property
@@ -89,20 +92,36 @@ class ConcurrencyLimit:
         the request ended."""
         with self._cond:
             self._in_flight -= 1
+            before = self.limit
             if self._adaptive:
                 self._learn(signal, sent_with)
-            self._cond.notify_all()
+            # One waiter per slot that opened, not all of them: sixteen workers woken
+            # to find one slot cost every call a round of thread switches.
+            self._cond.notify(1 + max(0, self.limit - before))
 
     def _learn(self, signal: Signal, sent_with: int) -> None:
         if signal == "refused":
-            lowered = max(1.0, _DECREASE * sent_with)
-            if lowered < self._limit:
-                self._limit, self._clean = lowered, 0
-        elif signal == "ok" and self._limit < self._ceiling:
+            self._refused(sent_with)
+        elif signal == "ok":
             self._clean += 1
-            if self._clean >= _ROUNDS_PER_INCREASE * self.limit:
+            if self._clean >= self.limit:
+                self._strikes = 0  # a clean round: an earlier refusal was a fluke
+            if self._limit < self._ceiling and self._clean >= _ROUNDS_PER_INCREASE * self.limit:
                 self._limit = min(float(self._ceiling), math.floor(self._limit) + 1.0)
                 self._clean = 0
+
+    def _refused(self, sent_with: int) -> None:
+        # A request sent within a learnt limit may be refused by a race (the provider
+        # had not yet counted calls that had just ended): it takes two in one round to
+        # cut a limit the provider has been taking. A probe above the limit cuts at
+        # once, and so does the first refusal ever (at the ceiling: nothing learnt yet).
+        if sent_with <= self.limit < self._ceiling:
+            self._strikes += 1
+            if self._strikes < _STRIKES_AT_LIMIT:
+                return
+        lowered = max(1.0, _DECREASE * sent_with)
+        self._limit = min(self._limit, lowered)
+        self._clean = self._strikes = 0
 
 
 class AdmissionControl:

@@ -37,10 +37,24 @@ def test_a_refusal_cuts_to_just_below_what_was_in_flight() -> None:
     limit = ConcurrencyLimit(16)
     held = [limit.acquire(GO) for _ in range(7)]
     assert held[-1] == 7
-    limit.release("refused", 7)  # the seventh was one too many
+    limit.release("refused", 7)  # the first refusal ever: the seventh was one too many
     assert limit.limit == 6
-    limit.release("refused", 3)  # an earlier request, refused too, lowers it further
-    assert limit.limit == 2
+
+
+def test_within_a_learnt_limit_one_refusal_is_a_race_and_two_cut() -> None:
+    limit = ConcurrencyLimit(16)
+    limit.release("refused", 7) if limit.acquire(GO) else None
+    assert limit.limit == 6
+    limit.release("refused", 6) if limit.acquire(GO) else None
+    assert limit.limit == 6  # the provider had not yet counted a call that ended
+    for _ in range(6):  # a clean round forgives it
+        limit.release("ok", 1) if limit.acquire(GO) else None
+    limit.release("refused", 6) if limit.acquire(GO) else None
+    assert limit.limit == 6
+    limit.release("refused", 5) if limit.acquire(GO) else None
+    assert limit.limit == 4  # two in one round: the provider takes fewer now (0.9 x 5)
+    limit.release("refused", 9) if limit.acquire(GO) else None
+    assert limit.limit == 4  # a refusal above the limit never raises it
 
 
 def test_clean_rounds_let_the_limit_grow_by_one_up_to_the_ceiling() -> None:
@@ -126,5 +140,7 @@ def test_a_concurrency_limit_the_client_is_not_told_is_learnt() -> None:
         client.close()
         stats = sim.stats()
     assert all(item.success for item in result.task_results)
-    assert learnt == 3  # at most 3 in flight, learnt from the first refusals
-    assert stats["rate_limited"] <= 8  # the first round's extra requests, then none
+    assert learnt in (2, 3)  # 3 in flight allowed, learnt from the refusals
+    # The first round's five extra requests, then a few races at the limit: far from the
+    # hundreds a client that does not learn is refused (see make bench).
+    assert stats["rate_limited"] <= 15
