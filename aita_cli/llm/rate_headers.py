@@ -15,11 +15,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aita_cli.llm.retry_after import seconds_until_reset
+
 __all__ = ["RateLimitHint", "parse_rate_limit_headers"]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_EPOCH_MS_THRESHOLD = 1e11  # a reset above this is an epoch time in milliseconds
 _MAX_RESET_S = 3600.0  # a longer "reset" is not a hint worth pacing to
 
 
@@ -63,7 +64,7 @@ def parse_rate_limit_headers(
             lowered.get("x-ratelimit-remaining-requests") or lowered.get("x-ratelimit-remaining")
         ),
         requests_reset_s=_duration(lowered.get("x-ratelimit-reset-requests"))
-        or _reset(lowered.get("x-ratelimit-reset"), current),
+        or _capped(seconds_until_reset(lowered.get("x-ratelimit-reset"), current)),
         limit_tokens=_int(lowered.get("x-ratelimit-limit-tokens")),
         remaining_tokens=_int(lowered.get("x-ratelimit-remaining-tokens")),
         tokens_reset_s=_duration(lowered.get("x-ratelimit-reset-tokens")),
@@ -90,16 +91,8 @@ def _duration(text: str | None) -> float | None:
         if not parts or "".join(n + u for n, u in parts) != text:
             return None
         seconds = sum(float(number) * _UNIT_S[unit] for number, unit in parts)
-    return seconds if 0 <= seconds <= _MAX_RESET_S else None
+    return _capped(seconds)
 
 
-def _reset(text: str | None, now: float) -> float | None:
-    """OpenRouter's epoch-millisecond reset (or a plain duration) as seconds from now."""
-    try:
-        value = float(text) if text else math.nan
-    except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
-    seconds = value / 1000.0 - now if value > _EPOCH_MS_THRESHOLD else value
-    return seconds if 0 <= seconds <= _MAX_RESET_S else None
+def _capped(seconds: float | None) -> float | None:
+    return seconds if seconds is not None and 0 <= seconds <= _MAX_RESET_S else None

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_retry_after"]
+__all__ = ["parse_retry_after", "seconds_until_reset"]
 
 # x-ratelimit-reset values above these are absolute epoch times, not delays.
 _EPOCH_MS_THRESHOLD = 1e11
@@ -41,7 +41,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
             seconds = _parse_http_date(retry_after, current)
         if seconds is not None:
             return max(seconds, 0.0)
-    return _parse_reset(lowered.get("x-ratelimit-reset"), current)
+    return seconds_until_reset(lowered.get("x-ratelimit-reset"), current)
 
 
 def _parse_number(text: str | None) -> float | None:
@@ -64,7 +64,9 @@ def _parse_http_date(text: str, now: float) -> float | None:
     return moment.timestamp() - now
 
 
-def _parse_reset(text: str | None, now: float) -> float | None:
+def seconds_until_reset(text: str | None, now: float) -> float | None:
+    """An `x-ratelimit-reset` value as seconds from `now`: an epoch time in milliseconds
+    (OpenRouter) or seconds, or a small number taken as a delay; never negative."""
     value = _parse_number(text)
     if value is None:
         return None
