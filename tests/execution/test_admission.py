@@ -144,3 +144,16 @@ def test_a_concurrency_limit_the_client_is_not_told_is_learnt() -> None:
     # The first round's five extra requests, then a few races at the limit: far from the
     # hundreds a client that does not learn is refused (see make bench).
     assert stats["rate_limited"] <= 15
+
+
+def test_a_client_limit_below_the_providers_meets_no_429_whatever_its_burst() -> None:
+    # The provider allows 20/s with no burst at all; aita is told 15/s, 8 workers.
+    config = SimulatorConfig(latency=0.02, rps=20, burst=1, seed=3)
+    with start_simulator(config) as sim:
+        client = OpenAICompatibleClient(sim.url, None, model="m", max_connections=8)
+        with make_executor(client, max_workers=8, rate_limit=15.0) as executor:
+            result = executor.execute_batch(_text_tasks(30))
+        client.close()
+        stats = sim.stats()
+    assert stats["rate_limited"] == 0
+    assert all(item.success for item in result.task_results)

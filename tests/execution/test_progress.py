@@ -77,6 +77,15 @@ def test_plain_line_shows_rate_limit_waiting() -> None:
     )
 
 
+def test_plain_line_shows_a_learnt_concurrency_limit() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    reporter = PlainProgressReporter(out, interval=1.0, clock=clock)
+    reporter.start("rubric", 40)
+    clock.now += 5.0
+    reporter.update(snap(5, concurrency_limit=6))
+    assert out.getvalue().rstrip().endswith("provider allows 6 at once")
+
+
 def test_ctrl_c_is_acknowledged_at_once_and_only_once() -> None:
     clock, out = FakeClock(), io.StringIO()
     reporter = PlainProgressReporter(out, interval=60.0, clock=clock)
