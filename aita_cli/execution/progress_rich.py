@@ -109,10 +109,12 @@ def _activity(state: _LiveState) -> Text:
         return Text(stopping_message(snapshot), style="bold yellow")
     if snapshot.waiting_for_rate_limit:
         return Text(f"waiting for rate limit ({snapshot.waiting_for_rate_limit})", style="yellow")
-    running = f"{snapshot.in_flight} running"
-    if snapshot.concurrency_limit is not None:
-        return Text(f"{running}, {concurrency_note(snapshot.concurrency_limit)}", style="yellow")
-    return Text(running, style="dim")
+    limit = snapshot.concurrency_limit
+    if limit is not None:
+        # Workers beyond the learnt limit wait for a slot: they are not calls running.
+        running = min(snapshot.in_flight, limit)
+        return Text(f"{running} running, {concurrency_note(limit)}", style="yellow")
+    return Text(f"{snapshot.in_flight} running", style="dim")
 
 
 class RichProgressReporter:
