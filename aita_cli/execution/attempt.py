@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aita_cli.errors import LLMError, RateLimitError, ResponseValidationError
+from aita_cli.errors import LLMError, LLMTimeoutError, RateLimitError, ResponseValidationError
 from aita_cli.execution.admission import AdmissionControl, signal_of
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.provider_limits import obey_headers, reserve_tokens, settle_tokens
@@ -76,7 +76,6 @@ class Outcome:
     cancelled: bool = False  # stopped before the call: nothing was sent
     fatal_error: Exception | None = None  # an error every task left would hit
     rate_limit_wait_s: float = 0.0
-    first_attempt: bool = False  # the job's first request reached the provider
     error: Exception | None = None  # why this attempt failed, if it did
 
 
@@ -189,7 +188,8 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
     try:
         response = ctx.client.complete(messages, **params)
     except LLMError as error:
-        settle_tokens(ctx.tokens, reserved, error.usage)
+        # A timed-out call probably ran (and was counted); a refused one was not.
+        settle_tokens(ctx.tokens, reserved, error.usage, counted=isinstance(error, LLMTimeoutError))
         ctx.charge(job, error.usage, error.cost, error.cost_is_estimate)
         raise
     settle_tokens(ctx.tokens, reserved, response.usage)
@@ -219,7 +219,7 @@ def _should_retry(ctx: BatchContext, task: LLMTask, error: Exception, retries: i
 
 def _after_failure(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
     outcome = _failure_outcome(ctx, job, error)
-    outcome.first_attempt, outcome.error = job.attempts == 1, error
+    outcome.error = error
     return outcome
 
 
@@ -236,33 +236,31 @@ def _failure_outcome(ctx: BatchContext, job: Job, error: Exception) -> Outcome:
                 LLMMessage.user(_CORRECTION.format(error=error)),
             ]
         delay = 0.0  # the provider is fine; only the reply needs correcting
-    elif signal_of(error) == "refused" and ctx.admission.adaptive:
-        # Too many in flight: the concurrency limit has just been cut, and the retry
-        # waits for a free slot there, not for a backoff.
-        delay = 0.0
     else:
         delay = ctx.policy.backoff_delay(error, job.retries)
-        if isinstance(error, RateLimitError):
-            _slow_down(ctx, job, delay)
+        if isinstance(error, RateLimitError) and _speaks_of_a_rate(ctx, job, error):
+            ctx.limiter.throttle(job.granted_at, delay if error.retry_after is not None else None)
     return Outcome(job, retry_at=[(ctx.clock() + delay, job)])
 
 
-def _slow_down(ctx: BatchContext, job: Job, delay: float) -> None:
-    """A 429 with Retry-After speaks of a rate for the whole account: pace every worker
-    slower, and hold them all until it has passed."""
-    ctx.limiter.throttle(job.granted_at, delay)
+def _speaks_of_a_rate(ctx: BatchContext, job: Job, error: RateLimitError) -> bool:
+    """Whether a 429 is for the rate limiter to answer (pace every worker slower, and
+    hold them all until its Retry-After has passed): it gave a Retry-After, or it came
+    when only one call was allowed in flight, so concurrency cannot explain it. Other
+    refusals are the concurrency limit's (see `admission`)."""
+    if signal_of(error) != "refused" or not ctx.admission.adaptive:
+        return True
+    return ctx.admission.for_model(_model_of(ctx, job.task)).limit <= 1
 
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
-    first = job.attempts == 1
     if job.leader is None:
-        finished = [_success(ctx, job, job.members[0], result, 1)]
-        return Outcome(job, finished=finished, first_attempt=first)
+        return Outcome(job, finished=[_success(ctx, job, job.members[0], result, 1)])
     try:
         parts = job.leader.split_batch_result(result)
     except Exception as error:
         return _after_failure(ctx, job, _as_validation_error(error))
-    outcome = Outcome(job, first_attempt=first)
+    outcome = Outcome(job)
     share = len(job.members)
     for position in job.members:
         task_id = ctx.tasks[position].task_id

@@ -31,14 +31,16 @@ def reserve_tokens(
     return estimate if budget.reserve(estimate, stop) else None
 
 
-def settle_tokens(budget: TokenBudget | None, reserved: int, usage: Usage | None) -> None:
-    """Correct a reservation with what the call reported using."""
+def settle_tokens(
+    budget: TokenBudget | None, reserved: int, usage: Usage | None, *, counted: bool = True
+) -> None:
+    """Correct a reservation with what the call reported using. Without usage, a call
+    the provider `counted` (a reply without usage, a timeout) keeps its estimate, and
+    one it refused gives it back."""
     if budget is None:
         return
     if usage is None or usage.total_tokens <= 0:
-        # No usage reported: a refusal counted nothing; a reply without usage keeps
-        # its estimate.
-        budget.settle(reserved, None if usage is None else reserved, None)
+        budget.settle(reserved, reserved if counted else None, None)
         return
     budget.settle(reserved, usage.total_tokens, usage.completion_tokens)
 

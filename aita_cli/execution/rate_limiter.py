@@ -30,8 +30,8 @@ from collections.abc import Callable
 __all__ = ["RateLimitCancelled", "TokenBucketRateLimiter"]
 
 # After a cut, the pace regains this fraction of the cut rate per second: from 0.9 of a
-# limit back to the limit takes about 5 s, so probing above it costs a refusal or two
-# every few seconds, not every second (it was 10%, and 7% of requests were refused).
+# limit back to the limit takes about 11 s, so probing above it costs a refusal or two
+# every ten seconds or so, not every second (at 10%, 7% of requests were refused).
 _RECOVERY_PER_S = 0.01
 # A cut sets the pace to this share of the rate the provider was accepting: 10% below
 # what it just allowed, so the next probe is seconds away, not the next request.
@@ -40,6 +40,7 @@ _CUT_TO_ACCEPTED = 0.9
 # at least _MIN_ACCEPTED of them (fewer say little about a pace).
 _ACCEPTED_WINDOW_S = 2.0
 _MIN_ACCEPTED = 8
+_MIN_HINT_S = 0.05
 # Never throttle below one request per 20 s: a provider that keeps refusing is left to
 # the retry budget, not to an ever slower limiter.
 _MIN_THROTTLED_RATE = 0.05
@@ -180,8 +181,11 @@ class TokenBucketRateLimiter:
             return
         with self._lock:
             now = self._clock()
-            self._cap = max(refill_per_s, _MIN_THROTTLED_RATE)
-            self._cap_until = now + holds_for
+            cap = max(refill_per_s, _MIN_THROTTLED_RATE)
+            if now < self._cap_until:  # an earlier hint still holds: the tighter one wins
+                cap = min(cap, self._cap)
+            self._cap = cap
+            self._cap_until = max(self._cap_until, now + holds_for)
 
     def _rate_at(self, now: float) -> float:
         """The pace now: the provider's cap from its headers while it holds, else the
@@ -294,7 +298,12 @@ class TokenBucketRateLimiter:
         # Replies since the last cut first: before it, a provider's initial burst may
         # have let far more through than its steady rate.
         estimate = self._accepted_rate(now, since=self._cut_at) or self._accepted_rate(now)
-        hinted = 1.0 / retry_after if retry_after is not None and retry_after > 0 else None
+        # A Retry-After of a few milliseconds says little about a pace: 50 ms at least.
+        hinted = (
+            1.0 / max(retry_after, _MIN_HINT_S)
+            if retry_after is not None and retry_after > 0
+            else None
+        )
         if estimate is None:
             estimate = hinted
         elif hinted is not None:

@@ -15,7 +15,7 @@ while the batch runs, and the worker has already computed what a journal record 
   retry may wait behind them.
 - A retry waits in a heap ordered by due time, not in a sleeping worker.
 - A failed task fails its dependents at once ("dependency X failed").
-- Several first attempts in a row failing alike stop the batch (`shared_failure`).
+- Several tasks in a row failing alike, for good, stop the batch (`shared_failure`).
 - On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
   period; with a cost budget, nothing new starts once it is reached.
 """
@@ -241,8 +241,9 @@ class BatchScheduler:
         self._running.discard(job)
         self.rate_limit_wait_s += outcome.rate_limit_wait_s
         fatal = outcome.fatal_error
-        if outcome.first_attempt:
-            fatal = fatal or self._shared.observe(outcome.error)
+        if outcome.finished:  # how tasks ended, not attempts that will be retried
+            succeeded = any(finished.result.success for finished in outcome.finished)
+            fatal = fatal or self._shared.observe(None if succeeded else outcome.error)
         if fatal is not None and self.fatal_error is None:
             self.fatal_error = fatal
             self._ctx.stop.set()

@@ -3,12 +3,13 @@ again and again.
 
 A server that rejects what every request has in common (a parameter it does not support,
 a model it does not serve, a misconfigured deployment answering 500 to everything) fails
-each task the same way. When several first attempts in a row fail with the same
+each task the same way. When several tasks in a row fail for good with the same
 non-transient status and message, the rest would too: the batch stops with that error,
-and what did not finish stays resumable once it is fixed. Transient faults (429, 408,
-409, 425, 502, 503, 504, timeouts, dropped connections) never count: they pass, and the
-retry policy is there for them. A first attempt that succeeds, or fails otherwise,
-starts the count again.
+and what did not finish stays resumable once it is fixed. A task fails for good on its
+first attempt when the error is not retryable (a 400), and after its retries when it is
+(a 500), so a brief burst of 500s that retries clear never counts. Transient faults
+(429, 408, 409, 425, 502, 503, 504, timeouts, dropped connections) never count either.
+A task that succeeds, or fails otherwise, starts the count again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 class SharedFailureDetector:
-    """Counts first attempts in a row that failed alike; used by the scheduler alone."""
+    """Counts tasks in a row that failed alike for good; used by the scheduler alone."""
 
     def __init__(self, threshold: int = SHARED_FAILURE_THRESHOLD) -> None:
         self._threshold = threshold
@@ -41,8 +42,8 @@ class SharedFailureDetector:
         self._count = 0
 
     def observe(self, error: Exception | None) -> Exception | None:
-        """Note how a first attempt ended (`error` None: it succeeded); return the error
-        to stop the batch with once `threshold` first attempts in a row shared it."""
+        """Note how a task ended (`error` None: it succeeded); return the error to stop
+        the batch with once `threshold` tasks in a row failed with it."""
         if error is None or is_transient(error):
             self._signature, self._count = None, 0
             return None

@@ -46,33 +46,51 @@ class TokenBudget:
         self._updated = clock()
         self._replies = 0
         self._reply_tokens = 0
-        self._lock = threading.Lock()
+        self._next_ticket = 0  # tickets are served in order: first come, first served
+        self._serving = 0
+        self._given_up: set[int] = set()
+        self._cond = threading.Condition()
 
     def expected_reply_tokens(self) -> int:
         """The mean reply so far (a guess before the first)."""
-        with self._lock:
+        with self._cond:
             if not self._replies:
                 return _FIRST_REPLY_GUESS
             return round(self._reply_tokens / self._replies)
 
     def reserve(self, tokens: int, stop: threading.Event) -> bool:
-        """Wait until `tokens` fit, and take them; False when `stop` was set first. A
-        request larger than the bucket goes once the bucket is full."""
-        while True:
-            with self._lock:
+        """Wait until `tokens` fit, and take them; False when `stop` was set first.
+        Reservations are served in arrival order, so a large request is not starved by
+        small ones; one larger than the bucket goes once the bucket is full."""
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while True:
                 self._refill()
                 needed = min(tokens, self._capacity)
-                if self._balance >= needed:
+                if ticket == self._serving and self._balance >= needed:
                     self._balance -= tokens  # all of it: a large request leaves a debt
+                    self._serving += 1
+                    self._next_in_line()
                     return True
-                wait = (needed - self._balance) / self._rate
-            if stop.wait(min(wait, _WAIT_STEP_S)):
-                return False
+                if stop.is_set():
+                    self._given_up.add(ticket)
+                    self._next_in_line()
+                    return False
+                wait = (needed - self._balance) / self._rate if ticket == self._serving else 1
+                self._cond.wait(min(max(wait, 0.0), _WAIT_STEP_S))
+
+    def _next_in_line(self) -> None:
+        """Skip the tickets whose callers stopped waiting, and wake the others."""
+        while self._serving in self._given_up:
+            self._given_up.discard(self._serving)
+            self._serving += 1
+        self._cond.notify_all()
 
     def settle(self, reserved: int, used: int | None, reply_tokens: int | None) -> None:
         """Correct a reservation with the tokens the reply reported (`used` None: nothing
         came back, so the reservation is returned)."""
-        with self._lock:
+        with self._cond:
             self._refill()
             self._balance = min(self._capacity, self._balance + reserved - (used or 0))
             if reply_tokens is not None:

@@ -8,9 +8,9 @@ from the endpoint's refusals, once per model:
    llama-cpp-python servers accept this, and refuse `json_schema`);
 3. the schema in the prompt alone, for endpoints that know no `response_format`.
 
-A refusal is a reply that says so, whatever its status: 400 or 422 naming the format
-(or saying "not supported"), or a 5xx whose body names `response_format` or the format
-(llama-cpp-python reports its validation error as a 500). Stepping down is capability
+A refusal is a reply that says so, whatever its status: a 400, a 422 or a 5xx whose body
+names `response_format` or the format (llama-cpp-python reports its validation error as
+a 500). Stepping down is capability
 negotiation, not a retry: the request never reached a model, so it spends none of the
 task's retries. Replies are validated by the task either way.
 """
@@ -39,10 +39,10 @@ def refuses_format(response: httpx.Response, sent: OutputFormat) -> bool:
     status = response.status_code
     if sent is OutputFormat.INSTRUCTIONS or not (status in (400, 422) or status >= 500):
         return False
+    # The body must name the format: "not supported" alone may be about anything
+    # ("'max_tokens' is not supported with this model"), and a step down is remembered.
     body = response.text.lower()
-    if "response_format" in body or sent.value in body:
-        return True
-    return status < 500 and "not supported" in body
+    return any(name in body for name in ("response_format", "response format", sent.value))
 
 
 class FormatLadder:

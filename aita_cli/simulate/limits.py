@@ -60,7 +60,7 @@ class TokenBucket:
             self._refill()
             needed = min(amount, self._capacity)
             if self._tokens >= needed:
-                self._tokens -= needed
+                self._tokens -= amount  # all of it: a request larger than the bucket owes
                 return None
             return (needed - self._tokens) / self._rate
 
@@ -68,7 +68,7 @@ class TokenBucket:
         with self._lock:
             self._refill()
             reset = (self._capacity - self._tokens) / self._rate
-            return BucketState(self._capacity, self._tokens, reset)
+            return BucketState(self._capacity, max(self._tokens, 0.0), reset)
 
     def _refill(self) -> None:
         now = self._clock()

@@ -4,6 +4,7 @@ what a provider's 429 says about which of them to cut."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -157,3 +158,25 @@ def test_a_client_limit_below_the_providers_meets_no_429_whatever_its_burst() ->
         stats = sim.stats()
     assert stats["rate_limited"] == 0
     assert all(item.success for item in result.task_results)
+
+
+def test_a_large_reservation_is_not_starved_by_small_ones() -> None:
+    budget = TokenBudget(6000)  # 100 tokens/s, a bucket of 100
+    stop = threading.Event()
+    order: list[int] = []
+
+    def reserve(tokens: int) -> None:
+        if budget.reserve(tokens, stop):
+            order.append(tokens)
+
+    assert budget.reserve(100, stop)  # empty now
+    large = threading.Thread(target=reserve, args=(90,))
+    large.start()
+    time.sleep(0.05)  # the large one is first in line
+    small = [threading.Thread(target=reserve, args=(10,)) for _ in range(5)]
+    for thread in small:
+        thread.start()
+    for thread in [large, *small]:
+        thread.join(5.0)
+    assert order[0] == 90  # served first, although each small one fitted sooner
+    assert sorted(order) == [10] * 5 + [90]

@@ -264,7 +264,7 @@ class _WindowedProvider:
     supports_vision = False
     is_local = False
 
-    def __init__(self, limit: int, window: float, retry_after: float) -> None:
+    def __init__(self, limit: int, window: float, retry_after: float | None) -> None:
         self._limit, self._window, self._retry_after = limit, window, retry_after
         self._lock = threading.Lock()
         self._accepted: collections.deque[float] = collections.deque()
@@ -303,6 +303,25 @@ def test_a_429_storm_settles_below_the_providers_limit() -> None:
         result = executor.execute_batch(tasks)
     assert all(item.success for item in result.task_results)
     assert provider.refused <= 6
+
+
+def test_a_rate_limit_without_retry_after_is_backed_off_not_hammered() -> None:
+    # 5 calls a second, refused without a Retry-After: read as too many in flight, the
+    # concurrency limit falls to one, and at one the refusals slow the pace down too,
+    # with backoff between retries, so every task gets through on its retry budget.
+    provider = _WindowedProvider(limit=5, window=1.0, retry_after=None)
+    tasks = [SimpleLLMTask(f"t{i}", f"t{i}", int) for i in range(20)]
+    with ParallelLLMExecutor(
+        provider,
+        max_workers=8,
+        rate_limit=0.0,
+        enable_checkpointing=False,
+        show_progress=False,
+        retry_policy=RetryPolicy(max_retries=6, base_delay=0.1, max_delay=1.0),
+    ) as executor:
+        result = executor.execute_batch(tasks)
+    assert all(item.success for item in result.task_results)
+    assert provider.refused <= 40  # retried at once, it was about 100 for 40 tasks
 
 
 def test_an_infinite_rate_limit_runs_unlimited() -> None:

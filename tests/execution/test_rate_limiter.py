@@ -318,3 +318,13 @@ def test_a_providers_headers_cap_the_pace_while_they_hold() -> None:
     assert grant_times(limiter, clock, 3) == pytest.approx([start, start + 0.2, start + 0.4])
     clock.advance(2.0)
     assert limiter.current_rate() == 0  # the hint has passed: unlimited again
+
+
+def test_a_looser_hint_never_replaces_a_tighter_one_that_still_holds() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketRateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    limiter.obey(1.0, holds_for=5.0)  # requests: 1 a second
+    limiter.obey(3.0, holds_for=2.0)  # tokens allow 3 a second
+    assert limiter.current_rate() == pytest.approx(1.0)
+    clock.advance(5.0)
+    assert limiter.current_rate() == pytest.approx(10.0)

@@ -80,11 +80,23 @@ def test_a_shared_failure_stops_the_batch_and_leaves_the_rest_resumable(
     with make_executor(client, tmp_path, max_workers=1, retry_policy=fast) as executor:
         result = executor.execute_batch(number_tasks(20), checkpoint_name="shared")
     assert result.stopped == "fatal"
-    # Three tasks' first attempts (and a 500's retries, made before the next task
-    # starts), not every attempt of all 20 tasks: 80 calls.
-    assert client.call_count <= 3 * (1 + fast.max_retries)
+    # Three tasks failing for good (a 500 after its retries), and the one a worker had
+    # queued next: not every attempt of all 20 tasks, 80 calls.
+    assert client.call_count <= 4 * (1 + fast.max_retries)
     assert len(result.not_started) >= 16
     assert any(str(error) in notice for notice in result.notices)
+
+
+def test_a_burst_of_500s_that_retries_clear_does_not_stop_the_batch() -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    tasks = number_tasks(8)
+    for task in tasks:
+        client.script(task.task_id, ServerError("server error (500)", status_code=500), "1")
+    fast = RetryPolicy(max_retries=3, base_delay=0.0, max_delay=0.0)
+    with make_executor(client, max_workers=4, retry_policy=fast) as executor:
+        result = executor.execute_batch(tasks)
+    assert result.stopped is None
+    assert len(result.successful_results) == 8
 
 
 def test_a_503_storm_on_every_first_attempt_does_not_stop_the_batch() -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from aita_cli.errors import ConfigError, ServerError
+from aita_cli.errors import BadRequestError, ConfigError, ServerError
 from aita_cli.llm.base import LLMClient
 from aita_cli.llm.messages import EncodedImage, LazyImage, LLMMessage
 from aita_cli.llm.openai_client import OpenAICompatibleClient
@@ -304,3 +304,11 @@ def test_openai_dicts_from_user_code_are_sent_exactly_as_given(server: LoopbackS
     with _client(server) as client:
         client.complete(given)
     assert server.requests[0].body["messages"] == given
+
+
+def test_a_400_about_another_parameter_is_not_a_format_refusal(server: LoopbackServer) -> None:
+    message = "Unsupported parameter: 'max_tokens' is not supported with this model."
+    server.script(Reply(400, {"error": {"message": message, "param": "max_tokens"}}))
+    with _client(server) as client, pytest.raises(BadRequestError, match="max_tokens"):
+        client.complete(MESSAGES, json_schema=SCHEMA, max_tokens=10)
+    assert [_format_sent(r) for r in server.requests] == ["json_schema"]

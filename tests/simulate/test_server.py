@@ -13,7 +13,7 @@ import pytest
 from aita_cli.domain.models import AnswerKey, PageTranscription, Rubric
 from aita_cli.errors import ConfigError
 from aita_cli.llm import task_kinds as tk
-from aita_cli.simulate.limits import ARRIVAL_TOLERANCE_S, RequestRateLimiter
+from aita_cli.simulate.limits import ARRIVAL_TOLERANCE_S, RequestRateLimiter, TokenBucket
 from aita_cli.simulate.server import (
     RunningSimulator,
     SimulatorConfig,
@@ -306,3 +306,11 @@ def test_rate_headers_report_the_request_bucket(client: httpx.Client) -> None:
     assert int(replies[-1].headers["x-ratelimit-remaining-requests"]) <= 3
     assert replies[-1].headers["x-ratelimit-reset-requests"].endswith("ms")
     assert "x-ratelimit-limit-requests" not in quiet.headers
+
+
+def test_a_request_larger_than_the_token_bucket_pays_in_full() -> None:
+    clock = ManualClock()
+    bucket = TokenBucket(rate=100.0, capacity=100.0, clock=clock)
+    assert bucket.try_take(600) is None  # a full bucket lets it through...
+    wait = bucket.try_take(10)
+    assert wait == pytest.approx(5.1)  # ...and the next waits for its whole debt
