@@ -87,25 +87,23 @@ def test_a_shared_failure_stops_the_batch_and_leaves_the_rest_resumable(
     assert any(str(error) in notice for notice in result.notices)
 
 
-def test_a_burst_of_500s_that_retries_clear_does_not_stop_the_batch() -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        ServerError("server error (500)", status_code=500),  # a burst that retries clear
+        ServerError("overloaded (503)", status_code=503),  # a storm of transient faults
+    ],
+    ids=["500", "503"],
+)
+def test_failures_on_every_first_attempt_that_retries_clear_do_not_stop_the_batch(
+    error: ServerError,
+) -> None:
     client = ScriptedLLMClient(lambda m, p: "1")
     tasks = number_tasks(8)
     for task in tasks:
-        client.script(task.task_id, ServerError("server error (500)", status_code=500), "1")
+        client.script(task.task_id, error, "1")
     fast = RetryPolicy(max_retries=3, base_delay=0.0, max_delay=0.0)
     with make_executor(client, max_workers=4, retry_policy=fast) as executor:
-        result = executor.execute_batch(tasks)
-    assert result.stopped is None
-    assert len(result.successful_results) == 8
-
-
-def test_a_503_storm_on_every_first_attempt_does_not_stop_the_batch() -> None:
-    client = ScriptedLLMClient(lambda m, p: "1")
-    tasks = number_tasks(8)
-    for task in tasks:
-        client.script(task.task_id, ServerError("overloaded (503)", status_code=503), "1")
-    fast = RetryPolicy(max_retries=3, base_delay=0.0, max_delay=0.0)
-    with make_executor(client, max_workers=2, retry_policy=fast) as executor:
         result = executor.execute_batch(tasks)
     assert result.stopped is None
     assert len(result.successful_results) == 8
