@@ -18,7 +18,13 @@ from aita_cli.domain.models import ExamSpec, Question, QuestionType, Rubric, poi
 from aita_cli.domain.naming import natural_key
 from aita_cli.errors import InputError
 
-__all__ = ["Assignment", "load_assignment", "validate_assignment_name"]
+__all__ = [
+    "Assignment",
+    "load_assignment",
+    "read_json_file",
+    "require_question",
+    "validate_assignment_name",
+]
 
 EXAM_FILE = "exam.json"
 INSTRUCTIONS_FILE = "instructions.txt"
@@ -128,7 +134,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _read_json(path: Path, label: str) -> Any:
+def read_json_file(path: Path, label: str) -> Any:
+    """A JSON file's data; InputError naming `label` and the line for bad JSON."""
     text = _read_text(path, label)
     try:
         return json.loads(text, parse_constant=_reject_constant)
@@ -143,7 +150,7 @@ def _read_json(path: Path, label: str) -> Any:
 def _load_exam(path: Path, label: str) -> ExamSpec:
     if not path.is_file():
         raise InputError(f"{label}: not found (every assignment needs an exam.json)")
-    data = _read_json(path, label)
+    data = read_json_file(path, label)
     if not isinstance(data, dict):
         raise InputError(f"{label}: expected a JSON object with exam_name and questions")
     _check_duplicate_ids(data.get("questions"), label)
@@ -178,12 +185,12 @@ def _load_instructions(path: Path, label: str) -> str | None:
 def _load_question_instructions(path: Path, label: str, exam: ExamSpec) -> dict[str, str]:
     if not path.is_file():
         return {}
-    data = _read_json(path, label)
+    data = read_json_file(path, label)
     if not isinstance(data, dict):
         raise InputError(f"{label}: expected a JSON object mapping question ids to text")
     result: dict[str, str] = {}
     for question_id, text in data.items():
-        _require_question(exam, question_id, label)
+        require_question(exam, question_id, label)
         if not isinstance(text, str):
             raise InputError(f"{label}: the entry for question {question_id!r} must be text")
         if text.strip():
@@ -194,12 +201,12 @@ def _load_question_instructions(path: Path, label: str, exam: ExamSpec) -> dict[
 def _load_user_rubrics(path: Path, label: str, exam: ExamSpec) -> dict[str, Rubric]:
     if not path.is_file():
         return {}
-    data = _read_json(path, label)
+    data = read_json_file(path, label)
     if not isinstance(data, dict):
         raise InputError(f"{label}: expected a JSON object mapping question ids to rubrics")
     rubrics: dict[str, Rubric] = {}
     for question_id, raw in data.items():
-        question = _require_question(exam, question_id, label)
+        question = require_question(exam, question_id, label)
         rubrics[question_id] = _user_rubric(raw, question, f"{label}: question {question_id!r}")
     order = {q.question_id: index for index, q in enumerate(exam.questions)}
     return dict(sorted(rubrics.items(), key=lambda item: order[item[0]]))
@@ -254,7 +261,8 @@ def _criteria_points(criteria: object) -> float | None:
     return total
 
 
-def _require_question(exam: ExamSpec, question_id: str, label: str) -> Question:
+def require_question(exam: ExamSpec, question_id: str, label: str) -> Question:
+    """The exam's question `question_id`; InputError listing the known ones otherwise."""
     question = exam.question(question_id)
     if question is None:
         known = ", ".join(q.question_id for q in exam.questions)

@@ -1,0 +1,166 @@
+"""The instructor's own inputs to grading, loaded and checked before anything runs.
+
+- `user_answer_keys.json`: {question_id: {"correct_answer", "alternative_answers"?,
+  "tolerance"?}}, the instructor's key, used as given;
+- `grade_overrides.json`: {student: {question_id: {"points", "comment"?}}}, the
+  instructor's decisions, applied as given and never regraded;
+- `roster.csv`: student,name,id,sis_user_id,sis_login_id,section (a header row; only
+  `student` is required), for the gradebook exports.
+
+Each is optional. A bad one stops the command with one InputError line naming the file,
+the entry and the problem; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aita_cli.domain.assignment import read_json_file, require_question
+from aita_cli.domain.models import ExamSpec, points_equal
+from aita_cli.errors import InputError
+
+__all__ = [
+    "ANSWER_KEYS_FILE",
+    "OVERRIDES_FILE",
+    "ROSTER_COLUMNS",
+    "ROSTER_FILE",
+    "GradeOverride",
+    "InstructorKey",
+    "RosterEntry",
+    "load_grade_overrides",
+    "load_roster",
+    "load_user_answer_keys",
+]
+
+ANSWER_KEYS_FILE = "user_answer_keys.json"
+OVERRIDES_FILE = "grade_overrides.json"
+ROSTER_FILE = "roster.csv"
+ROSTER_COLUMNS = ("student", "name", "id", "sis_user_id", "sis_login_id", "section")
+
+
+class InstructorKey(BaseModel):
+    """The instructor's answer to one question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correct_answer: str = Field(min_length=1)
+    alternative_answers: list[str] = Field(default_factory=list)
+    tolerance: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class GradeOverride(BaseModel):
+    """The instructor's points for one question of one student."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: float = Field(ge=0, allow_inf_nan=False)
+    comment: str = ""
+
+
+class RosterEntry(BaseModel):
+    """One row of the roster."""
+
+    student: str = Field(min_length=1)
+    name: str = ""
+    id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+def _object(data: object, label: str, what: str) -> dict[str, object]:
+    if not isinstance(data, dict):
+        raise InputError(f"{label}: must be a JSON object of {what}")
+    return data
+
+
+def load_user_answer_keys(root: Path, name: str, exam: ExamSpec) -> dict[str, InstructorKey]:
+    """The instructor's keys by question id ({} without the file)."""
+    path, label = root / ANSWER_KEYS_FILE, f"{name}/{ANSWER_KEYS_FILE}"
+    if not path.is_file():
+        return {}
+    data = _object(read_json_file(path, label), label, "question ids to answer keys")
+    keys: dict[str, InstructorKey] = {}
+    for question_id, raw in data.items():
+        require_question(exam, question_id, label)
+        try:
+            keys[question_id] = InstructorKey.model_validate(raw)
+        except ValidationError as exc:
+            raise InputError(f"{label}: question {question_id}: {_first_problem(exc)}") from None
+    return keys
+
+
+def load_grade_overrides(
+    root: Path, name: str, exam: ExamSpec
+) -> dict[str, dict[str, GradeOverride]]:
+    """The instructor's points by student and question id ({} without the file)."""
+    path, label = root / OVERRIDES_FILE, f"{name}/{OVERRIDES_FILE}"
+    if not path.is_file():
+        return {}
+    data = _object(read_json_file(path, label), label, "students to their questions")
+    overrides: dict[str, dict[str, GradeOverride]] = {}
+    for student, questions in data.items():
+        where = f"{label}: student {student}"
+        per_question = _object(questions, where, "question ids to points")
+        overrides[student] = {
+            qid: _override(exam, qid, raw, where) for qid, raw in per_question.items()
+        }
+    return overrides
+
+
+def _override(exam: ExamSpec, question_id: str, raw: object, where: str) -> GradeOverride:
+    question = require_question(exam, question_id, where)
+    try:
+        override = GradeOverride.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{where}, question {question_id}: {_first_problem(exc)}") from None
+    if override.points > question.points and not points_equal(override.points, question.points):
+        raise InputError(
+            f"{where}, question {question_id}: {override.points:g} points, but the question "
+            f"is worth {question.points:g}"
+        )
+    return override
+
+
+def load_roster(root: Path, name: str) -> list[RosterEntry] | None:
+    """The roster's rows in file order, or None without the file."""
+    path, label = root / ROSTER_FILE, f"{name}/{ROSTER_FILE}"
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{label}: cannot read it as UTF-8 text ({exc})") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [column.strip() for column in reader.fieldnames or []]
+    if "student" not in columns:
+        raise InputError(f"{label}: needs a header row with a 'student' column")
+    entries: list[RosterEntry] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        values = {
+            key.strip(): (value or "").strip()
+            for key, value in row.items()
+            if key and key.strip() in ROSTER_COLUMNS
+        }
+        if not any(values.values()):
+            continue  # a blank line
+        try:
+            entry = RosterEntry.model_validate(values)
+        except ValidationError:
+            raise InputError(f"{label}: line {line} has no student") from None
+        if entry.student in seen:
+            raise InputError(f"{label}: line {line}: student {entry.student!r} is listed twice")
+        seen.add(entry.student)
+        entries.append(entry)
+    return entries
