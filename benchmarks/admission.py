@@ -113,7 +113,7 @@ def _run(scenario: Scenario, latency: float, simulator: SimulatorFactory, adapti
             retry_policy=RetryPolicy(max_retries=100, base_delay=0.005, max_delay=0.08),
             adaptive=adaptive,
         )
-        with executor, _sampling(url, executor) as samples:
+        with executor, _Sampler(url, executor) as samples:
             started = time.monotonic()
             result = executor.execute_batch(tasks)
             seconds = time.monotonic() - started
@@ -182,10 +182,6 @@ class _Sampler(AbstractContextManager[list[Sample]]):
                         learnt,
                     )
                 )
-
-
-def _sampling(url: str, executor: Any) -> _Sampler:
-    return _Sampler(url, executor)
 
 
 def _print(runs: list[Run]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Literal
 
 from aita_cli.errors import RateLimitError, ResponseValidationError
 
@@ -36,8 +37,8 @@ _STRIKES_AT_LIMIT = 2
 _WAIT_STEP_S = 0.1  # how often a waiting worker checks its stop event
 
 
-Signal = str
-"""How a sent request ended, for admission: "ok", "refused" or "neutral"."""
+Signal = Literal["ok", "refused", "neutral"]
+"""How a sent request ended, for admission."""
 
 
 def signal_of(error: BaseException | None) -> Signal:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aita_cli.errors import LLMError, LLMTimeoutError, RateLimitError, ResponseValidationError
-from aita_cli.execution.admission import AdmissionControl, signal_of
+from aita_cli.execution.admission import AdmissionControl, Signal, signal_of
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.provider_limits import obey_headers, reserve_tokens, settle_tokens
 from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
@@ -127,7 +127,7 @@ def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
         sent_with = gate.acquire(ctx.stop)
         if sent_with is None:
             return Outcome(job, cancelled=True)
-        signal = "neutral"
+        signal: Signal = "neutral"
         try:
             outcome = _paced(ctx, job)
             if not outcome.cancelled:

@@ -19,7 +19,7 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 from PIL import Image, UnidentifiedImageError
 
@@ -32,12 +32,9 @@ __all__ = [
     "LLMMessage",
     "LazyImage",
     "MessageLike",
-    "Role",
     "as_messages",
     "messages_text",
 ]
-
-Role = Literal["system", "user", "assistant"]
 
 
 @dataclass(frozen=True, slots=True)

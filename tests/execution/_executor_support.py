@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -136,3 +138,17 @@ def journal_lines(path: Path) -> list[dict[str, Any]]:
     """Every complete line of a journal, parsed."""
     lines = path.read_bytes().splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def run_script(script: str) -> str:
+    """Run `script` in a fresh Python from the repository root (for limits such as a
+    file size cap that must not touch the test process); its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parents[2],
+        check=True,
+    )
+    return done.stdout

@@ -17,6 +17,7 @@ import pytest
 
 from aita_cli.errors import CheckpointError, CheckpointLockedError
 from aita_cli.execution.checkpoint import CheckpointManager, JournalRecord
+from tests.execution._executor_support import run_script
 
 T0 = datetime(2026, 11, 28, 9, 30, 0)
 HEADER = {"assignment": "exam", "operation": "rubric", "tasks": 3}
@@ -303,14 +304,7 @@ def test_a_header_that_cannot_be_written_leaves_no_journal_behind(tmp_path: Path
         print(manager.find_latest_checkpoint("exam_rubric") == older.path)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=Path(__file__).parents[2],
-        check=True,
-    )
-    assert done.stdout.startswith("refused: cannot write checkpoint"), done.stdout
-    assert done.stdout.splitlines()[-1] == "True"
+    stdout = run_script(script)
+    assert stdout.startswith("refused: cannot write checkpoint"), stdout
+    assert stdout.splitlines()[-1] == "True"
     assert len(list(tmp_path.glob("*.checkpoint.jsonl"))) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +22,7 @@ from tests.execution._executor_support import (
     journal_lines,
     make_executor,
     number_tasks,
+    run_script,
 )
 
 NAME = "exam1_rubric"
@@ -244,13 +243,6 @@ def test_a_journal_write_error_stops_the_batch_and_is_raised(tmp_path: Path) -> 
         print(client.call_count)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=Path(__file__).parents[2],
-        check=True,
-    )
-    assert done.stdout.startswith("raised: cannot write checkpoint"), done.stdout
-    assert int(done.stdout.splitlines()[-1]) < 40  # about 16 records fit; the rest never ran
+    stdout = run_script(script)
+    assert stdout.startswith("raised: cannot write checkpoint"), stdout
+    assert int(stdout.splitlines()[-1]) < 40  # about 16 records fit; the rest never ran
