@@ -68,6 +68,11 @@ class QuestionGrade(BaseModel):
     needs_review: bool = False
     review_reasons: list[str] = Field(default_factory=list)
     source: GradeSource | None = None
+    # Beyond the contract's fields: why a failed question failed (or why an ungraded one
+    # has not been graded yet), and the fingerprint of the inputs a grade was made from,
+    # so an unchanged grade is kept rather than paid for again.
+    error: str | None = None
+    fingerprint: str | None = None
 
     @model_validator(mode="after")
     def _points_follow_the_rules(self) -> QuestionGrade:
