@@ -7,8 +7,9 @@ handled by the time the batch returns (an abandoned call's) is never handled. Pe
 the work is O(1) plus the task's own dependents: no scan over all tasks ever happens
 while the batch runs, and the worker has already computed what a journal record needs.
 
-- A task is *ready* once its dependencies succeeded (it gets their results first);
-  ready tasks start in the order given, at most `max_workers` requests at a time, and
+- A task is *ready* once its dependencies succeeded (it gets their results first)
+  and it does not know its result without a call (`answer_without_call`); ready tasks
+  start in the order given, at most `max_workers` requests at a time, and
   consecutive compatible `BatchableLLMTask`s share one request.
 - Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
   its next job at once, not after a wake-up of this thread (on every task's path). A due
@@ -317,9 +318,24 @@ class BatchScheduler:
         except Exception as error:
             self._publish(position, TaskResult(task.task_id, False, error=str(error)))
             return
-        if self._reusable and self._restore(position):
+        if self._answer_without_call(position) or (self._reusable and self._restore(position)):
             return
         self._ready.append(Job(task, [position]))
+
+    def _answer_without_call(self, position: int) -> bool:
+        """Publish the result a task knows without a call; True when it did. Journaled
+        without a fingerprint: such a result costs nothing to work out again."""
+        task = self._ctx.tasks[position]
+        try:
+            result = task.answer_without_call()
+            if result is None:
+                return False
+            task.on_success(result)
+        except Exception as error:
+            self._publish(position, TaskResult(task.task_id, False, error=str(error)))
+            return True
+        self._publish(position, TaskResult(task.task_id, True, result=result))
+        return True
 
     def _restore(self, position: int) -> bool:
         """Reuse a journaled success whose request is unchanged; True when reused."""

@@ -92,6 +92,12 @@ class LLMTask(ABC):
         """
         return isinstance(error, AitaError) and bool(getattr(error, "retryable", False))
 
+    def answer_without_call(self) -> Any | None:
+        """The result, when it is already known once the dependencies are in, so no call
+        is made (a blank answer scores 0; offline grading scores exactly); None (the
+        default) to call the model. Called in the batch thread: keep it cheap."""
+        return None
+
     def on_success(self, result: Any) -> None:  # noqa: B027 - an optional hook
         """Called once with the result when the task succeeds (also when resumed), in
         the thread that runs the batch; if it raises, the task fails instead."""

@@ -19,6 +19,11 @@ Reply shapes (JSON objects) per kind:
   "points", "examples": [str]}]}; criteria points sum exactly to total_points
 - PAGE_TRANSCRIPTION: {"text", "confidence" (0..1), "notes",
   "answers": [{"question_id", "text"}]}
+- GRADE: {"question_id", "criteria": [{"name", "points_awarded", "reason"}],
+  "total_points", "feedback", "confidence" (0..1)}; one entry per rubric criterion (the
+  prompt's `CRITERION_LINE`s), each within 0..its points, summing to total_points
+- GRADE_BATCH: {"grades": [GRADE, ...]}, one per item of the prompt; items start with
+  an `ITEM_LINE` ("--- Item 2 of 3 ---") and carry the question lines of their own
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from typing import Any
 
 __all__ = [
     "ANSWER_KEY",
+    "CRITERION_LINE",
+    "GRADE",
+    "GRADE_BATCH",
+    "ITEM_LINE",
     "PAGE_NUMBER_LINE",
     "PAGE_QUESTIONS_LINE",
     "PAGE_TRANSCRIPTION",
@@ -38,13 +47,17 @@ __all__ = [
     "RUBRIC",
     "SCHEMA_INSTRUCTION",
     "kind_of_request",
+    "prompt_criteria",
+    "prompt_items",
     "read_prompt_field",
 ]
 
 ANSWER_KEY = "answer_key"
 RUBRIC = "rubric"
 PAGE_TRANSCRIPTION = "page_transcription"
-KINDS = (ANSWER_KEY, RUBRIC, PAGE_TRANSCRIPTION)
+GRADE = "grade"
+GRADE_BATCH = "grade_batch"
+KINDS = (ANSWER_KEY, RUBRIC, PAGE_TRANSCRIPTION, GRADE, GRADE_BATCH)
 
 # Labels of the prompt lines; a pipeline writes f"{QUESTION_POINTS_LINE}: {points}".
 QUESTION_ID_LINE = "Question id"
@@ -53,6 +66,15 @@ QUESTION_POINTS_LINE = "Question points"
 QUESTION_TEXT_LINE = "Question text"
 PAGE_NUMBER_LINE = "Page number"
 PAGE_QUESTIONS_LINE = "Questions on this page"  # comma-separated ids, may be empty
+# f"{CRITERION_LINE} ({points} points): {name}", one line per rubric criterion
+CRITERION_LINE = "Rubric criterion"
+# f"{ITEM_LINE} {n} of {count} ---" opens each item of a GRADE_BATCH prompt
+ITEM_LINE = "--- Item"
+_CRITERION = re.compile(
+    rf"^{re.escape(CRITERION_LINE)} \((?P<points>[0-9]+(?:\.[0-9]+)?) points?\): (?P<name>.+)$",
+    re.MULTILINE,
+)
+_ITEM = re.compile(rf"^{re.escape(ITEM_LINE)} \d+ of \d+ ---$", re.MULTILINE)
 
 
 # How a request asks for JSON in words when the endpoint takes no json_schema format.
@@ -78,3 +100,16 @@ def read_prompt_field(text: str, label: str) -> str | None:
     """The value of the first `label: value` line in `text`, or None."""
     match = re.search(rf"^{re.escape(label)}:[ \t]*(.*)$", text, flags=re.MULTILINE)
     return match.group(1).strip() if match else None
+
+
+def prompt_criteria(text: str) -> list[tuple[str, float]]:
+    """The (name, points) of every `CRITERION_LINE` in `text`, in order."""
+    return [
+        (match.group("name").strip(), float(match.group("points")))
+        for match in _CRITERION.finditer(text)
+    ]
+
+
+def prompt_items(text: str) -> list[str]:
+    """The items of a GRADE_BATCH prompt: the text after each `ITEM_LINE`, in order."""
+    return _ITEM.split(text)[1:]

@@ -13,17 +13,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeAlias
 
-import orjson
-
-from aita_cli.domain.assignment import Assignment
-from aita_cli.domain.provenance import OCR_SOURCE
 from aita_cli.domain.submissions import StudentSubmission, SubmissionScan, scan_submissions
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.llm import tokens
-from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.runner import (
     CostEstimate,
@@ -34,15 +28,17 @@ from aita_cli.pipelines.runner import (
     estimate_cost,
     open_run,
 )
-from aita_cli.pipelines.transcribe_tasks import PageTranscriptionTask, questions_by_page
-from aita_cli.pipelines.transcript_markdown import transcript_markdown
+from aita_cli.pipelines.transcribe_tasks import PageTranscriptionTask
+from aita_cli.pipelines.transcript_store import (
+    complete_students,
+    page_tasks,
+    render_settings,
+    student_transcript,
+    transcripts_dir,
+    write_transcripts,
+)
 from aita_cli.pipelines.transcripts import (
     COMPLETE,
-    PageOutcome,
-    build_index,
-    build_transcript,
-    page_entry,
-    submission_fingerprint,
     summarise_transcript,
 )
 
@@ -90,11 +86,6 @@ class TranscribeDetail:
 TranscribeOutcome: TypeAlias = RunOutcome[TranscribeDetail]
 
 
-def transcripts_dir(assignment: Assignment) -> Path:
-    """results/transcripts of an assignment."""
-    return assignment.results_dir / "transcripts"
-
-
 def run_transcribe(
     options: RunOptions,
     students: Sequence[str] = (),
@@ -121,11 +112,11 @@ def _run(context: RunContext, only: Sequence[str], outcome: OutcomeBuilder) -> T
     # The index covers everyone; --student narrows only what runs (and its warnings).
     everyone = scan_submissions(assignment)
     scan = scan_submissions(assignment, only) if only else everyone
-    render = _render_settings(context)
+    render = render_settings(context)
     kept = _kept(context, scan, render)
     todo = [student for student in scan.students if student.output_name not in kept]
     detail = TranscribeDetail(kept=[s.name for s in scan.students if s.output_name in kept])
-    tasks = {student.output_name: _page_tasks(context, student) for student in todo}
+    tasks = {student.output_name: page_tasks(context, student) for student in todo}
     if context.options.dry_run:
         detail.plan = _plan(context, todo, tasks)
         would_fail = [f"{s.name} would fail: {problem}" for s in todo for problem in s.problems]
@@ -133,9 +124,10 @@ def _run(context: RunContext, only: Sequence[str], outcome: OutcomeBuilder) -> T
         return outcome.build(context, detail, warnings=warnings, notices=_kept_notices(detail))
     batch = _execute(context, [task for group in tasks.values() for task in group])
     transcripts = [
-        _transcript(context, student, tasks[student.output_name], batch, render) for student in todo
+        student_transcript(context, student, tasks[student.output_name], batch, render)
+        for student in todo
     ]
-    outputs = _write(context, everyone.students, transcripts, scan.warnings)
+    outputs = write_transcripts(context, everyone.students, transcripts, scan.warnings)
     detail.students = [summarise_transcript(transcript) for transcript in transcripts]
     return outcome.build(
         context,
@@ -152,7 +144,7 @@ def _kept(context: RunContext, scan: SubmissionScan, render: dict[str, Any]) -> 
     """Output names of the complete transcripts this run keeps (none with --force)."""
     if context.options.force:
         return set()
-    return _complete_students(
+    return complete_students(
         context.assignment, scan, render, accept_offline=context.client.is_local
     )
 
@@ -167,73 +159,6 @@ def _kept_notices(detail: TranscribeDetail) -> list[str]:
         f"kept {len(detail.kept)} complete transcript(s) ({names}); "
         "use --force to transcribe them again"
     ]
-
-
-def _render_settings(context: RunContext) -> dict[str, Any]:
-    return {"dpi": context.settings.render_dpi, "max_side": context.settings.image_max_side}
-
-
-def _page_tasks(context: RunContext, student: StudentSubmission) -> list[PageTranscriptionTask]:
-    on_page = questions_by_page(context.assignment.exam)
-    return [
-        PageTranscriptionTask(
-            student.output_name,
-            page,
-            exam_name=context.assignment.exam.exam_name,
-            question_ids=on_page.get(page.page_number, ()),
-            dpi=context.settings.render_dpi,
-            max_side=context.settings.image_max_side,
-        )
-        for page in student.pages
-    ]
-
-
-def _complete_students(
-    assignment: Assignment, scan: SubmissionScan, render: dict[str, Any], *, accept_offline: bool
-) -> set[str]:
-    """Output names of students whose transcript on disk is complete and was made from
-    the same scans, rendered the same way. With `accept_offline=False` (a model is
-    configured now) a transcript the offline OCR made is redone by the model."""
-    folder = transcripts_dir(assignment)
-    complete = set()
-    for student in scan.students:
-        existing = _read_transcript(folder / f"{student.output_name}.json")
-        fingerprint = submission_fingerprint(student, render)
-        if (
-            existing is not None
-            and existing.get("status") == COMPLETE
-            and student.pages
-            and fingerprint is not None
-            and existing.get("submission_fingerprint") == fingerprint
-            and (accept_offline or not _made_offline(existing))
-        ):
-            complete.add(student.output_name)
-    return complete
-
-
-def _made_offline(transcript: dict[str, Any]) -> bool:
-    pages = transcript.get("pages")
-    return isinstance(pages, list) and any(
-        isinstance(page, dict) and page.get("source") == OCR_SOURCE for page in pages
-    )
-
-
-# What a transcript on disk must hold to be kept or indexed; anything less (a file edited
-# by hand, another tool's JSON) counts as absent rather than crashing the index.
-_TRANSCRIPT_KEYS = frozenset({"output_name", "student", "status"})
-
-
-def _read_transcript(path: Path) -> dict[str, Any] | None:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    if not isinstance(data, dict) or not _TRANSCRIPT_KEYS.issubset(data):
-        return None
-    pages = data.get("pages", [])
-    if not isinstance(pages, list) or not all(isinstance(page, dict) for page in pages):
-        return None
-    return data
 
 
 def _plan(
@@ -278,86 +203,3 @@ def _execute(
         resume_from_checkpoint=context.options.resume,
         description=f"transcribe {context.assignment.name}",
     )
-
-
-def _transcript(
-    context: RunContext,
-    student: StudentSubmission,
-    tasks: Sequence[PageTranscriptionTask],
-    batch: BatchExecutionResult | None,
-    render: dict[str, Any],
-) -> dict[str, Any]:
-    submissions = context.assignment.submissions_dir
-    pages = [
-        page_entry(task.page, submissions, _page_outcome(batch, task.task_id)) for task in tasks
-    ]
-    return build_transcript(
-        student,
-        pages,
-        assignment=context.assignment.name,
-        exam_name=context.assignment.exam.exam_name,
-        fingerprint=submission_fingerprint(student, render),
-    )
-
-
-def _page_outcome(batch: BatchExecutionResult | None, task_id: str) -> PageOutcome:
-    result = batch.get_result_by_id(task_id) if batch is not None else None
-    if result is None or batch is None:
-        return None
-    if result.success:
-        return result.result  # type: ignore[no-any-return]
-    if task_id in batch.not_started:
-        return None  # the run stopped before this page started: --resume runs it
-    return result.error or "failed"
-
-
-def _write(
-    context: RunContext,
-    everyone: Sequence[StudentSubmission],
-    transcripts: Sequence[dict[str, Any]],
-    warnings: Sequence[str],
-) -> list[Path]:
-    """Each transcript (JSON and Markdown), then the index: the paths written."""
-    folder = transcripts_dir(context.assignment)
-    written: list[Path] = []
-    for transcript in transcripts:
-        json_path = folder / f"{transcript['output_name']}.json"
-        markdown_path = folder / f"{transcript['output_name']}.md"
-        write_json_atomic(json_path, transcript)
-        write_text_atomic(markdown_path, transcript_markdown(transcript))
-        written += [json_path, markdown_path]
-    index_path = folder / "index.json"
-    index = build_index(
-        _index_transcripts(folder, everyone, transcripts),
-        assignment=context.assignment.name,
-        exam_name=context.assignment.exam.exam_name,
-        warnings=warnings,
-    )
-    write_json_atomic(index_path, index)
-    return [*written, index_path]
-
-
-def _index_transcripts(
-    folder: Path, everyone: Sequence[StudentSubmission], fresh: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Every student found: this run's transcript, else the one on disk, else a stub
-    saying the student has not been transcribed yet (e.g. left out by --student)."""
-    by_name = {transcript["output_name"]: transcript for transcript in fresh}
-    rows = []
-    for student in everyone:
-        transcript = by_name.get(student.output_name) or _read_transcript(
-            folder / f"{student.output_name}.json"
-        )
-        rows.append(transcript or _not_transcribed(student))
-    return rows
-
-
-def _not_transcribed(student: StudentSubmission) -> dict[str, Any]:
-    return {
-        "student": student.name,
-        "output_name": student.output_name,
-        "status": "not_transcribed",
-        "pages": [],
-        "mean_confidence": None,
-        "failures": [],
-    }

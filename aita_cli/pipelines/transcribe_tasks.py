@@ -26,6 +26,9 @@ from aita_cli.pipelines.replies import describe_validation, json_object_from_rep
 
 __all__ = [
     "PageTranscriptionTask",
+    "page_attachment",
+    "page_image_identity",
+    "page_task_id",
     "parse_page_transcription",
     "questions_by_page",
 ]
@@ -92,6 +95,28 @@ _REPLY_SHAPE = (
 )
 
 
+def page_image_identity(page: PageImage, *, dpi: int, max_side: int) -> dict[str, Any]:
+    """The file's identity plus how it is rendered: a changed scan or a changed DPI means
+    a different request, without rendering anything to find out."""
+    return {"page": page_identity(page), "dpi": dpi, "max_side": max_side}
+
+
+def page_attachment(page: PageImage, *, dpi: int, max_side: int) -> LazyImage:
+    """A scanned page as an image attachment, rendered only when the client sends it."""
+
+    def pixel_size() -> tuple[int, int] | None:
+        try:
+            return page_pixel_size(page, dpi=dpi, max_side=max_side)
+        except InputError:
+            return None  # estimated as a full page; sending it will report the problem
+
+    def render() -> EncodedImage:
+        return EncodedImage(*render_page(page, dpi=dpi, max_side=max_side))
+
+    identity = page_image_identity(page, dpi=dpi, max_side=max_side)
+    return LazyImage(render, identity=identity, size=pixel_size)
+
+
 def page_task_id(output_name: str, page_number: int) -> str:
     """The task id of one page, e.g. "alice/p003" (also its journal record id)."""
     return f"{output_name}/p{page_number:03d}"
@@ -151,27 +176,10 @@ class PageTranscriptionTask(VisionLLMTask):
 
     def get_images(self) -> list[LazyImage]:
         # Rendered by the client, in the worker, right before sending: never kept here.
-        return [
-            LazyImage(
-                self._render,
-                identity=self.image_identity(),
-                size=self._pixel_size,
-            )
-        ]
-
-    def _pixel_size(self) -> tuple[int, int] | None:
-        try:
-            return page_pixel_size(self.page, dpi=self.dpi, max_side=self.max_side)
-        except InputError:
-            return None  # estimated as a full page; sending it will report the problem
-
-    def _render(self) -> EncodedImage:
-        return EncodedImage(*render_page(self.page, dpi=self.dpi, max_side=self.max_side))
+        return [page_attachment(self.page, dpi=self.dpi, max_side=self.max_side)]
 
     def image_identity(self) -> Any:
-        # The file's identity plus how it is rendered: a changed scan or a changed
-        # DPI means a different request, without rendering anything to find out.
-        return {"page": page_identity(self.page), "dpi": self.dpi, "max_side": self.max_side}
+        return page_image_identity(self.page, dpi=self.dpi, max_side=self.max_side)
 
     def get_llm_params(self) -> LLMParams:
         return {
