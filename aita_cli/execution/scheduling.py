@@ -9,8 +9,8 @@ while the batch runs, and the worker has already computed what a journal record 
 
 - A task is *ready* once its dependencies succeeded (it gets their results first)
   and it does not know its result without a call (`answer_without_call`); ready tasks
-  start in the order given, at most `max_workers` requests at a time, and
-  consecutive compatible `BatchableLLMTask`s share one request.
+  start in the order given, at most `max_workers` requests at a time, and compatible
+  ready `BatchableLLMTask`s share one request (`combining`).
 - Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
   its next job at once, not after a wake-up of this thread (on every task's path). A due
   retry may wait behind them.

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.models import AnswerKey, Rubric
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.execution.tasks import request_fingerprint
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
@@ -24,6 +26,7 @@ from aita_cli.pipelines.rubric_markdown import QuestionResult
 __all__ = [
     "exam_fingerprint",
     "existing_results_complete",
+    "read_rubric_results",
     "write_rubric_outputs",
 ]
 
@@ -169,3 +172,58 @@ def _document_complete(
         isinstance(entry, dict) and entry.get("source") == TEMPLATE_SOURCE for entry in entries
     )
     return found == expected and statuses == {_STATUS_OK} and (accept_offline or not offline)
+
+
+def read_rubric_results(
+    assignment: Assignment, *, accept_offline: bool
+) -> tuple[dict[str, AnswerKey], dict[str, Rubric]]:
+    """The answer keys and rubrics on disk that are usable, by question id: made for
+    exactly these inputs, status ok, and (with `accept_offline=False`) not a template.
+    Anything unreadable counts as absent."""
+    fingerprint = exam_fingerprint(assignment)
+    keys = _usable_entries(
+        assignment.results_dir / ANSWER_KEYS_FILE, "answer_keys", fingerprint, accept_offline
+    )
+    rubrics = _usable_entries(
+        assignment.results_dir / RUBRICS_FILE, "rubrics", fingerprint, accept_offline
+    )
+    found_keys, found_rubrics = {}, {}
+    for question_id, entry in keys.items():
+        try:
+            found_keys[question_id] = AnswerKey.model_validate(
+                {**entry, "question_id": question_id}
+            )
+        except ValidationError:
+            continue
+    for question_id, entry in rubrics.items():
+        try:
+            found_rubrics[question_id] = Rubric.model_validate(
+                {**entry, "question_id": question_id}
+            )
+        except ValidationError:
+            continue
+    return found_keys, found_rubrics
+
+
+def _usable_entries(
+    path: Path, key: str, fingerprint: str, accept_offline: bool
+) -> dict[str, dict[str, Any]]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict) or data.get("exam_fingerprint") != fingerprint:
+        return {}
+    entries = data.get(key)
+    usable: dict[str, dict[str, Any]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("status") != _STATUS_OK:
+            continue
+        if entry.get("source") == TEMPLATE_SOURCE and not accept_offline:
+            continue
+        source = entry.get("source")
+        usable[str(entry.get("question_id"))] = {
+            **entry,
+            "source": None if source == "model" else source,
+        }
+    return usable

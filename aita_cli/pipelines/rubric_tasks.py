@@ -185,15 +185,22 @@ def describe_answer_key(key: AnswerKey) -> str:
 
 class RubricTask(LLMTask):
     """Ask for one question's rubric, given its answer key; the result is a `Rubric`
-    whose criteria points sum exactly to the question's points."""
+    whose criteria points sum exactly to the question's points.
 
-    def __init__(self, context: QuestionContext) -> None:
+    The key is the result of the question's answer-key task in the same batch, or
+    `given_key` when it is already known (the instructor's own, or one on disk)."""
+
+    def __init__(self, context: QuestionContext, given_key: AnswerKey | None = None) -> None:
         self.answer_key_id = answer_key_task_id(context.question_id)
-        super().__init__(rubric_task_id(context.question_id), (self.answer_key_id,))
+        dependencies = () if given_key is not None else (self.answer_key_id,)
+        super().__init__(rubric_task_id(context.question_id), dependencies)
         self.context = context
+        self.given_key = given_key
 
     def answer_key(self) -> AnswerKey:
-        """The answer key this rubric is built on (set by the executor)."""
+        """The answer key this rubric is built on (given, or set by the executor)."""
+        if self.given_key is not None:
+            return self.given_key
         result = self.dependency_results[self.answer_key_id]
         return result if isinstance(result, AnswerKey) else AnswerKey.model_validate(result)
 

@@ -145,7 +145,7 @@ def _kept(context: RunContext, scan: SubmissionScan, render: dict[str, Any]) -> 
     if context.options.force:
         return set()
     return complete_students(
-        context.assignment, scan, render, accept_offline=context.client.is_local
+        context.assignment, scan.students, render, accept_offline=context.client.is_local
     )
 
 

@@ -15,7 +15,7 @@ import orjson
 
 from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.provenance import OCR_SOURCE
-from aita_cli.domain.submissions import StudentSubmission, SubmissionScan
+from aita_cli.domain.submissions import StudentSubmission
 from aita_cli.execution.results import BatchExecutionResult
 from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
 from aita_cli.pipelines.runner import RunContext
@@ -66,14 +66,18 @@ def page_tasks(context: RunContext, student: StudentSubmission) -> list[PageTran
 
 
 def complete_students(
-    assignment: Assignment, scan: SubmissionScan, render: dict[str, Any], *, accept_offline: bool
+    assignment: Assignment,
+    students: Sequence[StudentSubmission],
+    render: dict[str, Any],
+    *,
+    accept_offline: bool,
 ) -> set[str]:
     """Output names of students whose transcript on disk is complete and was made from
     the same scans, rendered the same way. With `accept_offline=False` (a model is
     configured now) a transcript the offline OCR made is redone by the model."""
     folder = transcripts_dir(assignment)
     complete = set()
-    for student in scan.students:
+    for student in students:
         existing = read_transcript(folder / f"{student.output_name}.json")
         fingerprint = submission_fingerprint(student, render)
         if (
