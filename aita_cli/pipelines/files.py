@@ -1,5 +1,6 @@
 """Atomic writes for everything aita puts in results/: temp file in the same folder,
-fsync, then rename, so a crash leaves either the old file or the new one, never half."""
+fsync, then rename, so a crash leaves either the old file or the new one, never half.
+Also how numbers look in those files: whole points as 10, never 10.0."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import orjson
 
 from aita_cli.errors import InputError
 
-__all__ = ["write_json_atomic", "write_text_atomic"]
+__all__ = ["plain_number", "tidy_points", "write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -28,6 +29,24 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """`data` as indented JSON, written like `write_text_atomic`."""
     encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     write_text_atomic(path, encoded.decode("utf-8") + "\n")
+
+
+def tidy_points(value: Any) -> Any:
+    """Whole points as integers (10, not 10.0), through dicts and lists; 2.5 stays 2.5."""
+    if isinstance(value, dict):
+        return {key: tidy_points(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [tidy_points(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def plain_number(value: float) -> str:
+    """A number as people write it in a cell: 3, 2.5, 66.67; never 3.0 or 1e+06."""
+    # Six decimals drop float noise (0.1 + 0.2) without rounding any real score.
+    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _replace(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.models import AnswerKey, Rubric
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.execution.tasks import request_fingerprint
-from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
+from aita_cli.pipelines.files import tidy_points, write_json_atomic, write_text_atomic
 from aita_cli.pipelines.rubric_markdown import QuestionResult
 
 __all__ = [
@@ -119,21 +119,10 @@ def write_rubric_outputs(
     moment = now()
     folder = assignment.results_dir
     paths = [folder / ANSWER_KEYS_FILE, folder / RUBRICS_FILE, folder / RUBRICS_MARKDOWN_FILE]
-    write_json_atomic(paths[0], _tidy_points(answer_keys_document(assignment, results, moment)))
-    write_json_atomic(paths[1], _tidy_points(rubrics_document(assignment, results, moment)))
+    write_json_atomic(paths[0], tidy_points(answer_keys_document(assignment, results, moment)))
+    write_json_atomic(paths[1], tidy_points(rubrics_document(assignment, results, moment)))
     write_text_atomic(paths[2], markdown)
     return paths
-
-
-def _tidy_points(value: Any) -> Any:
-    """Whole points as integers (10, not 10.0); 2.5 stays 2.5."""
-    if isinstance(value, dict):
-        return {key: _tidy_points(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_tidy_points(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def existing_results_complete(

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from aita_cli.errors import InputError
-from aita_cli.pipelines.files import write_json_atomic, write_text_atomic
+from aita_cli.pipelines.files import (
+    plain_number,
+    tidy_points,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 
 def test_writes_json_and_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -35,3 +40,19 @@ def test_a_folder_that_is_a_file_is_one_input_error(tmp_path: Path) -> None:
     message = str(caught.value)
     assert message.startswith(f"cannot write {tmp_path / 'results' / 'rubrics.md'}: ")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(3.0, "3"), (2.5, "2.5"), (0.1 + 0.2, "0.3"), (66.666667, "66.666667"), (1e6, "1000000")],
+)
+def test_numbers_are_written_as_people_write_them(value: float, shown: str) -> None:
+    assert plain_number(value) == shown
+
+
+def test_whole_points_become_integers_all_the_way_down() -> None:
+    assert tidy_points({"a": [10.0, 2.5], "b": {"c": 0.0}, "d": "10.0"}) == {
+        "a": [10, 2.5],
+        "b": {"c": 0},
+        "d": "10.0",
+    }
