@@ -7,7 +7,7 @@ import sys
 import typer
 
 from aita_cli import __version__
-from aita_cli.cli import generate_rubric, simulate, transcribe
+from aita_cli.cli import generate_rubric, grade, simulate, transcribe
 from aita_cli.cli.errors import stderr
 from aita_cli.cli.help_format import AitaGroup
 from aita_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE
@@ -15,7 +15,7 @@ from aita_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 app = typer.Typer(
     name="aita",
     cls=AitaGroup,
-    help="aita — answer keys, rubrics and transcripts from many LLM calls run at once.",
+    help="aita — answer keys, rubrics, transcripts and grades from many LLM calls run at once.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,11 +34,12 @@ def _root(
         False, "--version", callback=_show_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
-    """aita — answer keys, rubrics and transcripts from many LLM calls run at once."""
+    """aita — answer keys, rubrics, transcripts and grades from many LLM calls run at once."""
 
 
 generate_rubric.register(app)
 transcribe.register(app)
+grade.register(app)
 simulate.register(app)
 
 

@@ -33,8 +33,9 @@ _LEADING = re.compile(r"^\(?([A-Ha-h])[).:](?:\s|$)")
 # answer a person would mark without reading it. (Lower case "a" is usually a word.)
 _MENTIONED = re.compile(r"(?<!\w)\(?([A-H])\)?(?!\w)")
 # A number as people write it: -3, 2.5, .5, 1,200.5, 6.02e23, 6.02 x 10^23.
+# Not a digit that is part of a word or an exponent ("cm^3", "x2", "CO2").
 _NUMBER = re.compile(
-    r"(?P<value>[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"(?<![\w^.])(?P<value>[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?)"
     r"(?:\s*(?:x|×|\*)\s*10\^(?P<power>[-+]?\d+))?"
 )
 _UNIT = re.compile(r"^\s*([A-Za-zµΩ°%][A-Za-z0-9µΩ°%/^·*\-]*)")

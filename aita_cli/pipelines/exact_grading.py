@@ -36,7 +36,7 @@ class ExactGradeTask(GradeTask):
         kind = question.question_type
         if kind not in (QuestionType.MULTIPLE_CHOICE, QuestionType.CALCULATION):
             return self._ungraded(
-                f"offline: a {kind.value.replace('_', ' ')} answer needs a person (or a "
+                f"offline: a {kind.value.replace('_', ' ')} question needs a person (or a "
                 "model) to grade it"
             )
         if key is None or key.source == TEMPLATE_SOURCE:

@@ -11,7 +11,7 @@ transcripts of the same scans, and grades a model made from exactly the same inp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ from aita_cli.domain.instructor_inputs import (
     load_user_answer_keys,
 )
 from aita_cli.domain.models import AnswerKey, Question, Rubric
-from aita_cli.domain.naming import natural_key
 from aita_cli.domain.submissions import StudentSubmission, scan_submissions
 from aita_cli.errors import InputError
 from aita_cli.execution.tasks import LLMTask
@@ -40,7 +39,6 @@ from aita_cli.pipelines.rubric import question_contexts
 from aita_cli.pipelines.rubric_output import read_rubric_results
 from aita_cli.pipelines.rubric_tasks import (
     AnswerKeyTask,
-    QuestionContext,
     RubricTask,
     answer_key_task_id,
     rubric_task_id,
@@ -145,9 +143,11 @@ class GradePlan:
     students: list[StudentSubmission]  # selected, natural order
     everyone: list[StudentSubmission]
     questions: list[Question]  # selected, exam order
+    exam_questions: list[Question]  # every question, exam order
     inputs: InstructorInputs
     warnings: list[str]
-    previous: dict[str, dict[str, QuestionGrade]]
+    previous: dict[str, dict[str, QuestionGrade]]  # grades.json as it was
+    force: bool = False  # regrade even what a model graded from unchanged inputs
     known_keys: dict[str, AnswerKey] = field(default_factory=dict)
     known_rubrics: dict[str, Rubric] = field(default_factory=dict)
     key_tasks: list[AnswerKeyTask] = field(default_factory=list)
@@ -177,9 +177,11 @@ def plan_grading(
         students=scan.students,
         everyone=everyone_scan.students,
         questions=chosen,
+        exam_questions=list(assignment.exam.questions),
         inputs=load_instructor_inputs(context, everyone_scan.students),
         warnings=list(scan.warnings),
-        previous={} if context.options.force else read_previous_grades(grades_dir(context)),
+        previous=read_previous_grades(grades_dir(context)),
+        force=context.options.force,
     )
     _plan_keys_and_rubrics(context, plan)
     _plan_transcripts(context, plan)
@@ -282,7 +284,7 @@ def _known_answer(
 def _reusable_grade(plan: GradePlan, student: str, question_id: str) -> QuestionGrade | None:
     """A model's grade from the last run: kept if its inputs turn out unchanged."""
     grade = plan.previous.get(student, {}).get(question_id)
-    if grade is None or grade.status != "graded" or grade.source != "model":
+    if plan.force or grade is None or grade.status != "graded" or grade.source != "model":
         return None
     return grade if grade.fingerprint else None
 

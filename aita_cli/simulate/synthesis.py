@@ -11,6 +11,7 @@ right.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,6 +45,12 @@ def simulated_reply(
         tk.PAGE_TRANSCRIPTION: lambda facts, text: _page_transcription(
             facts, rng or random.Random(_stable_seed(text))
         ),
+        tk.GRADE: lambda facts, text: _grade(facts, text, rng),
+        tk.GRADE_BATCH: lambda facts, text: {
+            "grades": [
+                _grade(QuestionFacts.from_prompt(item), item, rng) for item in tk.prompt_items(text)
+            ]
+        },
     }
     reply = build_reply(messages, params, builders)
     return orjson.dumps(reply).decode() if reply is not None else None
@@ -99,6 +106,34 @@ def _page_transcription(facts: QuestionFacts, rng: random.Random) -> dict[str, A
         "confidence": round(0.9 + rng.uniform(-0.04, 0.04), 3),
         "notes": "simulated transcription",
         "answers": answers,
+    }
+
+
+# Shares of a criterion's points a simulated grader awards, drawn per criterion.
+_SHARES = (1.0, 1.0, 0.75, 0.5, 0.0)
+
+
+def _grade(facts: QuestionFacts, text: str, rng: random.Random | None) -> dict[str, Any]:
+    """A grade that keeps every rule: each criterion of the prompt's rubric within its
+    points (quarter steps, rounded down), a total that adds up, a varied confidence."""
+    draw = rng or random.Random(_stable_seed(text))
+    criteria: list[dict[str, Any]] = []
+    for name, points in tk.prompt_criteria(text):
+        awarded = math.floor(points * draw.choice(_SHARES) * 4) / 4
+        criteria.append(
+            {
+                "name": name,
+                "points_awarded": awarded,
+                "reason": f"simulated: {awarded:g} of {points:g}",
+            }
+        )
+    total = sum(criterion["points_awarded"] for criterion in criteria)
+    return {
+        "question_id": facts.question_id,
+        "criteria": criteria,
+        "total_points": total,
+        "feedback": f"Simulated feedback on question {facts.question_id}.",
+        "confidence": round(draw.uniform(0.55, 0.99), 2),
     }
 
 
