@@ -240,12 +240,27 @@ def _stage_counts(plan: GradePlan, batch: BatchExecutionResult | None) -> list[S
         "pages": sum(len(s.pages) for s in plan.students if s.output_name in plan.kept_transcripts),
         "grades": 0,
     }
+    kept = _kept_grades(plan, results)
     for stage in ("answer keys", "rubrics", "pages", "grades"):
         mine = [item for item in results if _stage_of(item.task_id) == stage]
+        mine = [item for item in mine if item.task_id not in kept]
         done = sum(1 for item in mine if item.success)
         failed = sum(1 for item in mine if not item.success and item.task_id not in not_started)
-        counts.append(StageCount(stage, len(mine), done, failed, reused[stage]))
+        reused_here = len(kept) if stage == "grades" else reused[stage]
+        counts.append(StageCount(stage, len(mine), done, failed, reused_here))
     return counts
+
+
+def _kept_grades(plan: GradePlan, results: Sequence[TaskResult]) -> set[str]:
+    """Grade tasks that kept the last run's grade (its inputs were unchanged)."""
+    previous = {task.task_id: task.inputs.previous for task in plan.grade_tasks}
+    return {
+        item.task_id
+        for item in results
+        if item.success
+        and previous.get(item.task_id) is not None
+        and item.result is previous[item.task_id]
+    }
 
 
 def _stage_of(task_id: str) -> str:

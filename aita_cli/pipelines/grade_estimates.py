@@ -16,6 +16,7 @@ from aita_cli.llm.messages import as_messages
 from aita_cli.pipelines.exact_grading import ExactGradeTask
 from aita_cli.pipelines.grade_plan import GradePlan
 from aita_cli.pipelines.grade_tasks import GradeTask
+from aita_cli.pipelines.rubric_tasks import AnswerKeyTask
 from aita_cli.pipelines.runner import CostEstimate, RunContext, estimate_cost
 from aita_cli.pipelines.transcribe import COMPLETION_TOKENS_PER_PAGE
 from aita_cli.pipelines.transcribe_tasks import page_attachment
@@ -44,7 +45,10 @@ class StagePlan:
 def plan_stages(context: RunContext, plan: GradePlan) -> list[StagePlan]:
     """Each stage's tasks and estimate, in the order the batch runs them."""
     keys = [_message_tokens(task) for task in plan.key_tasks]
-    rubrics = [_message_tokens(task) + _KEY_REPLY for task in plan.rubric_tasks]
+    # A rubric's prompt is the key's question part plus the key (which may not exist yet).
+    rubrics = [
+        _message_tokens(AnswerKeyTask(task.context)) + _KEY_REPLY for task in plan.rubric_tasks
+    ]
     pages = [task for group in plan.page_tasks.values() for task in group]
     model_grades = [task for task in plan.grade_tasks if not isinstance(task, ExactGradeTask)]
     kept_pages = sum(len(s.pages) for s in plan.students if s.output_name in plan.kept_transcripts)

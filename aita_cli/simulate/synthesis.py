@@ -45,10 +45,10 @@ def simulated_reply(
         tk.PAGE_TRANSCRIPTION: lambda facts, text: _page_transcription(
             facts, rng or random.Random(_stable_seed(text))
         ),
-        tk.GRADE: lambda facts, text: _grade(facts, text, rng),
+        tk.GRADE: lambda facts, text: _grade(facts, text),
         tk.GRADE_BATCH: lambda facts, text: {
             "grades": [
-                _grade(QuestionFacts.from_prompt(item), item, rng) for item in tk.prompt_items(text)
+                _grade(QuestionFacts.from_prompt(item), item) for item in tk.prompt_items(text)
             ]
         },
     }
@@ -113,10 +113,13 @@ def _page_transcription(facts: QuestionFacts, rng: random.Random) -> dict[str, A
 _SHARES = (1.0, 1.0, 0.75, 0.5, 0.0)
 
 
-def _grade(facts: QuestionFacts, text: str, rng: random.Random | None) -> dict[str, Any]:
+def _grade(facts: QuestionFacts, text: str) -> dict[str, Any]:
     """A grade that keeps every rule: each criterion of the prompt's rubric within its
-    points (quarter steps, rounded down), a total that adds up, a varied confidence."""
-    draw = rng or random.Random(_stable_seed(text))
+    points (quarter steps, rounded down), a total that adds up, a varied confidence.
+
+    Drawn from the item's own text (the question, key, rubric and answer), not the
+    request's: the same answer gets the same grade alone or sharing a call."""
+    draw = random.Random(_stable_seed(_grade_item(text)))
     criteria: list[dict[str, Any]] = []
     for name, points in tk.prompt_criteria(text):
         awarded = math.floor(points * draw.choice(_SHARES) * 4) / 4
@@ -135,6 +138,14 @@ def _grade(facts: QuestionFacts, text: str, rng: random.Random | None) -> dict[s
         "feedback": f"Simulated feedback on question {facts.question_id}.",
         "confidence": round(draw.uniform(0.55, 0.99), 2),
     }
+
+
+def _grade_item(text: str) -> str:
+    # A single grade's prompt and one item of a combined prompt share the item's lines,
+    # from the question lines to the end of the student's answer.
+    start = text.find(f"{tk.QUESTION_ID_LINE}:")
+    end = text.find(">>>", start)
+    return text[start : end + 3] if start >= 0 and end >= 0 else text
 
 
 def _stable_seed(text: str) -> int:
