@@ -45,7 +45,7 @@ def simulated_reply(
         tk.PAGE_TRANSCRIPTION: lambda facts, text: _page_transcription(
             facts, rng or random.Random(_stable_seed(text))
         ),
-        tk.GRADE: lambda facts, text: _grade(facts, text),
+        tk.GRADE: _grade,
         tk.GRADE_BATCH: lambda facts, text: {
             "grades": [
                 _grade(QuestionFacts.from_prompt(item), item) for item in tk.prompt_items(text)

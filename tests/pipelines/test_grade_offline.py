@@ -82,12 +82,15 @@ def test_offline_grading_writes_every_file_and_the_stages_it_needed(
     rows = list(csv.reader((grades / "canvas.csv").open(encoding="utf-8")))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "Introduction to Science — Midterm"]  # fmt: skip
-    assert rows[1][0] == "Points Possible" and rows[1][-1] == "36.5"
+    assert rows[1][0] == "Points Possible"
+    assert rows[1][-1] == "36.5"
     gradebook = list(csv.DictReader((grades / "gradebook.csv").open(encoding="utf-8")))
     assert gradebook[0]["3"] == ""  # ungraded is blank, never 0
     review = (grades / "review.md").read_text(encoding="utf-8")
-    assert "## Question 3" in review and "needs a person" in review
-    assert "grades" in result.output and "items flagged for review" in result.output
+    assert "## Question 3" in review
+    assert "needs a person" in review
+    assert "grades" in result.output
+    assert "items flagged for review" in result.output
 
 
 def test_a_second_offline_run_reuses_every_stage(graded: tuple[Path, Result]) -> None:

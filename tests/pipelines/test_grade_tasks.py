@@ -12,7 +12,7 @@ from aita_cli.domain.models import AnswerKey, Question, QuestionType, Rubric, Ru
 from aita_cli.errors import ResponseValidationError
 from aita_cli.execution.executor import ParallelLLMExecutor
 from aita_cli.llm import task_kinds
-from aita_cli.llm.messages import LLMMessage, messages_text
+from aita_cli.llm.messages import LLMMessage, as_messages, messages_text
 from aita_cli.pipelines.exact_grading import ExactGradeTask
 from aita_cli.pipelines.grade_inputs import NO_ANSWER_REASON, GradeInputs, StudentAnswer
 from aita_cli.pipelines.grade_replies import read_grade_reply
@@ -79,7 +79,8 @@ def test_a_reply_that_keeps_the_rules_becomes_a_graded_question() -> None:
     grade = _task().parse_response(json.dumps(_reply()))
     assert (grade.status, grade.points, grade.source) == ("graded", 2.5, "model")
     assert [c.description for c in grade.criteria] == ["Key idea", "Accuracy"]
-    assert not grade.needs_review and grade.fingerprint
+    assert not grade.needs_review
+    assert grade.fingerprint
 
 
 @pytest.mark.parametrize(
@@ -115,7 +116,8 @@ def test_a_broken_reply_is_re_asked_with_its_error_and_the_grade_is_flagged() ->
     grade = result.task_results[0].result
     assert grade.points == 2.5
     assert grade.needs_review
-    assert "re-asked" in grade.review_reasons[0] and "total_points is 9" in grade.review_reasons[0]
+    assert "re-asked" in grade.review_reasons[0]
+    assert "total_points is 9" in grade.review_reasons[0]
     second = client.calls[1].messages[-1].text
     assert "total_points is 9" in second  # the exact error went back to the model
 
@@ -142,7 +144,8 @@ def test_short_items_of_one_student_on_the_same_pages_share_a_call() -> None:
     combined = first.combine_with([second])
     assert isinstance(combined, CombinedGradeTask)
     prompt = messages_text(combined.build_messages())
-    assert task_kinds.prompt_items(prompt) and len(task_kinds.prompt_items(prompt)) == 2
+    assert task_kinds.prompt_items(prompt)
+    assert len(task_kinds.prompt_items(prompt)) == 2
 
 
 def test_a_combined_reply_splits_into_one_grade_per_item() -> None:
@@ -161,7 +164,7 @@ def test_the_simulator_grades_an_item_alike_alone_or_in_a_combined_call() -> Non
     alone = json.loads(simulated_reply(first.build_messages(), first.get_llm_params()) or "")
     combined = first.combine_with([second])
     together = json.loads(
-        simulated_reply(combined.build_messages(), combined.get_llm_params()) or ""
+        simulated_reply(as_messages(combined.build_messages()), combined.get_llm_params()) or ""
     )
     assert together["grades"][0]["criteria"] == alone["criteria"]
     assert first.parse_response(json.dumps(alone)).status == "graded"
@@ -184,20 +187,24 @@ def test_offline_scores_a_choice_and_a_number_exactly_and_flags_what_it_cannot()
     calc = QuestionType.CALCULATION
     assert _exact("240 g / 80 cm^3 = 3 g/cm^3", calc, "3 g/cm^3").points == 3
     wrong = _exact("= 2.9 g/cm^3", calc, "3 g/cm^3", tolerance=0.05)
-    assert wrong.points == 0 and "working was not assessed" in wrong.review_reasons[0]
+    assert wrong.points == 0
+    assert "working was not assessed" in wrong.review_reasons[0]
     essay = _exact("Because of the light.", QuestionType.LONG_ANSWER, "Rayleigh scattering")
-    assert essay.status == "ungraded" and "needs a person" in essay.review_reasons[0]
+    assert essay.status == "ungraded"
+    assert "needs a person" in essay.review_reasons[0]
 
 
 def test_offline_never_scores_against_a_template_key() -> None:
     key = AnswerKey(question_id="q", correct_answer="C", source="offline-template")
     task = _task("C", qid="q", kind=QuestionType.MULTIPLE_CHOICE, key=key, task_type=ExactGradeTask)
     grade = task.answer_without_call()
-    assert grade is not None and grade.status == "ungraded"
+    assert grade is not None
+    assert grade.status == "ungraded"
     assert "no answer key" in grade.review_reasons[0]
 
 
 def test_a_drawing_is_graded_with_its_page() -> None:
     task = _task(kind=QuestionType.DIAGRAM)
-    assert task.needs_image and task.get_llm_params().get("vision") is True
+    assert task.needs_image
+    assert task.get_llm_params().get("vision") is True
     assert isinstance(task.build_messages()[1], LLMMessage)
