@@ -116,7 +116,7 @@ def assignment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     [
         ("user_answer_keys.json", "{not json", "user_answer_keys.json"),
         ("user_answer_keys.json", '{"99": {"correct_answer": "A"}}', "99"),
-        ("user_answer_keys.json", '{"4": {"correct_answer": "60", "tolerance": "small"}}', "tolerance"),
+        ("user_answer_keys.json", '{"4": {"correct_answer": "6", "tolerance": "x"}}', "tolerance"),
         ("grade_overrides.json", "[1, 2", "grade_overrides.json"),
         ("grade_overrides.json", '{"alice": {"3": {"points": 7}}}', "worth 6"),
         ("grade_overrides.json", '{"alice": {"3": {"points": -1}}}', "points"),
