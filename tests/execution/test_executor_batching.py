@@ -106,3 +106,15 @@ def test_batchable_tasks_released_one_by_one_still_share_a_call() -> None:
     prompts = [call.messages[0].text for call in client.calls]
     assert prompts == [f"solve p{i}" for i in range(4)] + ["batch: d0,d1,d2,d3"]
     assert result.success_rate == 100.0
+
+
+def test_compatible_tasks_behind_strangers_still_share_a_call() -> None:
+    # Tasks become ready in dependency order, which interleaves groups: the leader
+    # looks past strangers (who keep their order) for the ones it can share with.
+    client = ScriptedLLMClient(solve_reply())
+    tasks = [SolveTask("a", "x"), SolveTask("b", "y"), SolveTask("c", "x"), SolveTask("d", "y")]
+    with make_executor(client, max_workers=1) as executor:
+        result = executor.execute_batch(tasks)
+    prompts = [call.messages[0].text for call in client.calls]
+    assert prompts == ["batch: a,c", "batch: b,d"]
+    assert result.success_rate == 100.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from aita_cli.errors import BadRequestError, InputError
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.tasks import SimpleLLMTask
 from aita_cli.simulate.scripted import ScriptedLLMClient, ScriptedReply
-from tests.execution._executor_support import DependentTask, make_executor
+from tests.execution._executor_support import DependentTask, journal_lines, make_executor
 
 
 def test_a_dependent_starts_before_unrelated_slow_tasks_finish() -> None:
@@ -159,3 +160,30 @@ def test_a_failing_on_success_fails_its_task_and_its_dependents() -> None:
     # The hook ran once, in a worker: hooks that do real work run in parallel.
     assert len(broken.hook_threads) == 1
     assert broken.hook_threads[0] is not threading.current_thread()
+
+
+class _KnownOnceDependenciesAreIn(SimpleLLMTask):
+    """Answers itself when its dependency says so: no call is made for it."""
+
+    def answer_without_call(self) -> Any | None:
+        return "known" if self.dependency_results.get("a") == 0 else None
+
+
+def test_a_task_that_knows_its_result_makes_no_call_and_is_journaled(
+    tmp_path: Path,
+) -> None:
+    client = ScriptedLLMClient(lambda m, p: "1")
+    client.script("a", "0")
+    tasks = [
+        SimpleLLMTask("a", "a", int),
+        _KnownOnceDependenciesAreIn("b", "b", dependencies=["a"]),
+        DependentTask("c", "c", int, dependencies=["b"]),
+    ]
+    with make_executor(client, tmp_path) as executor:
+        result = executor.execute_batch(tasks, checkpoint_name="known")
+    assert [r.result for r in result.task_results] == [0, "known", 1]
+    assert [call.key for call in client.calls] == ["a", "c given b=known"]
+    assert result.task_results[1].attempts == 0
+    assert result.checkpoint_path is not None
+    records = [line for line in journal_lines(result.checkpoint_path) if line["type"] == "task"]
+    assert {r["task_id"] for r in records} == {"a", "b", "c"}
