@@ -20,17 +20,19 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aita_cli.domain.assignment import read_json_file, require_question
-from aita_cli.domain.models import ExamSpec, points_equal
+from aita_cli.domain.models import AnswerKey, ExamSpec, points_equal
 from aita_cli.errors import InputError
 
 __all__ = [
     "ANSWER_KEYS_FILE",
+    "INSTRUCTOR_SOURCE",
     "OVERRIDES_FILE",
     "ROSTER_COLUMNS",
     "ROSTER_FILE",
     "GradeOverride",
     "InstructorKey",
     "RosterEntry",
+    "instructor_answer_keys",
     "load_grade_overrides",
     "load_roster",
     "load_user_answer_keys",
@@ -40,6 +42,7 @@ ANSWER_KEYS_FILE = "user_answer_keys.json"
 OVERRIDES_FILE = "grade_overrides.json"
 ROSTER_FILE = "roster.csv"
 ROSTER_COLUMNS = ("student", "name", "id", "sis_user_id", "sis_login_id", "section")
+INSTRUCTOR_SOURCE = "instructor"
 
 
 class InstructorKey(BaseModel):
@@ -50,6 +53,17 @@ class InstructorKey(BaseModel):
     correct_answer: str = Field(min_length=1)
     alternative_answers: list[str] = Field(default_factory=list)
     tolerance: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+    def as_answer_key(self, question_id: str) -> AnswerKey:
+        """The key in the shape every prompt and score reads, marked as the instructor's."""
+        notes = f"Numeric answers within ±{self.tolerance:g} are correct." if self.tolerance else ""
+        return AnswerKey(
+            question_id=question_id,
+            correct_answer=self.correct_answer,
+            alternative_answers=list(self.alternative_answers),
+            grading_notes=notes,
+            source=INSTRUCTOR_SOURCE,
+        )
 
 
 class GradeOverride(BaseModel):
@@ -98,6 +112,13 @@ def load_user_answer_keys(root: Path, name: str, exam: ExamSpec) -> dict[str, In
         except ValidationError as exc:
             raise InputError(f"{label}: question {question_id}: {_first_problem(exc)}") from None
     return keys
+
+
+def instructor_answer_keys(root: Path, name: str, exam: ExamSpec) -> dict[str, AnswerKey]:
+    """The instructor's keys as answer keys, by question id ({} without the file)."""
+    return {
+        qid: key.as_answer_key(qid) for qid, key in load_user_answer_keys(root, name, exam).items()
+    }
 
 
 def load_grade_overrides(

@@ -9,8 +9,9 @@ while the batch runs, and the worker has already computed what a journal record 
 
 - A task is *ready* once its dependencies succeeded (it gets their results first)
   and it does not know its result without a call (`answer_without_call`); ready tasks
-  start in the order given, at most `max_workers` requests at a time, and compatible
-  ready `BatchableLLMTask`s share one request (`combining`).
+  start in the order given, those released by their dependencies before those ready
+  from the start, at most `max_workers` requests at a time; compatible ready
+  `BatchableLLMTask`s share one request (`combining`).
 - Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
   its next job at once, not after a wake-up of this thread (on every task's path). A due
   retry may wait behind them.
@@ -92,7 +93,12 @@ class BatchScheduler:
         self._sleep = sleep
         self._results: list[TaskResult | None] = [None] * len(ctx.tasks)
         self._remaining_dependencies = list(graph.dependency_counts)
-        self._ready: deque[Job] = deque()
+        # Two queues, so work that continues a chain (a rubric after its key, a grade
+        # after its pages) never waits behind the first stage's backlog: measured on
+        # the grade bench, the first grade came after every page (0.75 s into a 2.7 s
+        # batch) when all ready work shared one queue.
+        self._ready: deque[Job] = deque()  # released by dependencies, and retries
+        self._fresh: deque[Job] = deque()  # ready from the start
         self._delayed: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
         # Not SimpleQueue: in CPython 3.11 its get(timeout=...) can block for good when a
@@ -159,15 +165,16 @@ class BatchScheduler:
             self._ready.appendleft(heapq.heappop(self._delayed)[2])
 
     def _start_ready_jobs(self) -> None:
-        while self._ready:
-            # A batchable job is not queued ahead of the workers: left in `_ready`, it can
+        while self._ready or self._fresh:
+            ready = self._ready or self._fresh
+            # A batchable job is not queued ahead of the workers: left in its queue, it can
             # still be combined with compatible tasks that become ready meanwhile.
-            batchable = self._max_batch_size > 1 and combinable(self._ready[0])
+            batchable = self._max_batch_size > 1 and combinable(ready[0])
             if len(self._running) >= (self._max_workers if batchable else self._max_submitted):
                 return
             if self._ctx.budget_reached():
                 return
-            job = take_next_job(self._ready, self._max_batch_size)
+            job = take_next_job(ready, self._max_batch_size)
             self._running.add(job)
             self._pool.submit(functools.partial(self._work, job))
 
@@ -320,7 +327,8 @@ class BatchScheduler:
             return
         if self._answer_without_call(position) or (self._reusable and self._restore(position)):
             return
-        self._ready.append(Job(task, [position]))
+        queue = self._ready if task.dependencies else self._fresh
+        queue.append(Job(task, [position]))
 
     def _answer_without_call(self, position: int) -> bool:
         """Publish the result a task knows without a call; True when it did. Journaled
@@ -395,7 +403,7 @@ class BatchScheduler:
 
     def _unfinished_jobs(self) -> Iterator[Job]:
         delayed = (job for _, _, job in self._delayed)
-        return itertools.chain(self._stopped_jobs, self._running, self._ready, delayed)
+        return itertools.chain(self._stopped_jobs, self._running, self._ready, self._fresh, delayed)
 
     @property
     def still_running(self) -> int:

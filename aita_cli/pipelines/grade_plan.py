@@ -189,18 +189,6 @@ def plan_grading(
     return plan
 
 
-def instructor_answer_key(question_id: str, key: InstructorKey) -> AnswerKey:
-    """The instructor's key in the shape every prompt and score reads."""
-    notes = f"Numeric answers within ±{key.tolerance:g} are correct." if key.tolerance else ""
-    return AnswerKey(
-        question_id=question_id,
-        correct_answer=key.correct_answer,
-        alternative_answers=list(key.alternative_answers),
-        grading_notes=notes,
-        source="instructor",
-    )
-
-
 def _plan_keys_and_rubrics(context: RunContext, plan: GradePlan) -> None:
     assignment = context.assignment
     disk_keys, disk_rubrics = read_rubric_results(
@@ -210,7 +198,7 @@ def _plan_keys_and_rubrics(context: RunContext, plan: GradePlan) -> None:
     for question in plan.questions:
         qid = question.question_id
         given = plan.inputs.keys.get(qid)
-        key = instructor_answer_key(qid, given) if given else disk_keys.get(qid)
+        key = given.as_answer_key(qid) if given else disk_keys.get(qid)
         rubric = assignment.user_rubrics.get(qid) or disk_rubrics.get(qid)
         if key is not None:
             plan.known_keys[qid] = key

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.instructor_inputs import instructor_answer_keys
 from aita_cli.domain.models import AnswerKey, Rubric
 from aita_cli.execution.results import BatchExecutionResult, TaskResult
 from aita_cli.execution.tasks import LLMTask
@@ -127,12 +128,16 @@ def question_contexts(assignment: Assignment) -> list[QuestionContext]:
 
 
 def build_tasks(assignment: Assignment) -> list[LLMTask]:
-    """Answer keys for every question first (they start at once), then the rubrics of
-    questions without a user rubric (each starts when its own key is done)."""
+    """Answer keys first (they start at once), then the rubrics of questions without a
+    user rubric (each starts when its own key is done). A question with the instructor's
+    own key (user_answer_keys.json) gets no key task: its rubric is built on that key."""
     contexts = question_contexts(assignment)
-    tasks: list[LLMTask] = [AnswerKeyTask(context) for context in contexts]
+    given = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
+    tasks: list[LLMTask] = [
+        AnswerKeyTask(context) for context in contexts if context.question_id not in given
+    ]
     tasks += [
-        RubricTask(context)
+        RubricTask(context, given_key=given.get(context.question_id))
         for context in contexts
         if context.question_id not in assignment.user_rubrics
     ]
@@ -261,11 +266,14 @@ def assemble_results(assignment: Assignment, result: BatchExecutionResult) -> li
     # Tasks a stop left unfinished carry the executor's own reason ("not finished: the
     # cost budget was reached"), so they are reported like any other failure.
     by_id = {item.task_id: item for item in result.task_results}
+    given = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
     assembled: list[QuestionResult] = []
     for question in assignment.exam.questions:
         question_id = question.question_id
         key_item = by_id.get(answer_key_task_id(question_id))
         key, key_error = _answer_key_of(key_item)
+        if question_id in given:
+            key, key_error = given[question_id], None
         rubric: Rubric | None = assignment.user_rubrics.get(question_id)
         rubric_error = None
         if rubric is None:

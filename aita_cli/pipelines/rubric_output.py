@@ -17,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.instructor_inputs import instructor_answer_keys
 from aita_cli.domain.models import AnswerKey, Rubric
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
 from aita_cli.execution.tasks import request_fingerprint
@@ -39,14 +40,16 @@ _STATUS_FAILED = "failed"
 
 def exam_fingerprint(assignment: Assignment) -> str:
     """A hash of every input that shapes the results."""
-    return request_fingerprint(
-        {
-            "exam": assignment.exam,
-            "instructions": assignment.instructions,
-            "question_instructions": assignment.question_instructions,
-            "user_rubrics": assignment.user_rubrics,
-        }
-    )
+    material: dict[str, Any] = {
+        "exam": assignment.exam,
+        "instructions": assignment.instructions,
+        "question_instructions": assignment.question_instructions,
+        "user_rubrics": assignment.user_rubrics,
+    }
+    keys = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
+    if keys:  # absent, results made before instructor keys existed stay complete
+        material["user_answer_keys"] = keys
+    return request_fingerprint(material)
 
 
 def _header(assignment: Assignment, complete: bool, now: datetime) -> dict[str, Any]:

@@ -97,14 +97,22 @@ class _SolveAfter(SolveTask):
 
 def test_batchable_tasks_released_one_by_one_still_share_a_call() -> None:
     # Each parent's success releases one dependent. They must wait to be combined, not be
-    # queued ahead of the busy worker one at a time.
+    # queued ahead of the busy worker one at a time; and, continuing a chain, they go
+    # before the parents not started yet (the worker's queue holds one parent ahead).
     client = ScriptedLLMClient(solve_reply(), latency=0.01)
     parents = [SimpleLLMTask(f"p{i}", f"solve p{i}") for i in range(4)]
     dependents = [_SolveAfter(f"d{i}", f"p{i}") for i in range(4)]
     with make_executor(client, max_workers=1, max_batch_size=8) as executor:
         result = executor.execute_batch([*parents, *dependents])
     prompts = [call.messages[0].text for call in client.calls]
-    assert prompts == [f"solve p{i}" for i in range(4)] + ["batch: d0,d1,d2,d3"]
+    assert prompts == [
+        "solve p0",
+        "solve p1",
+        "batch: d0,d1",
+        "solve p2",
+        "solve p3",
+        "batch: d2,d3",
+    ]
     assert result.success_rate == 100.0
 
 

@@ -161,11 +161,21 @@ def test_sharing_calls_saves_requests_and_changes_no_grade(
             for n in range(1, 5)
         ],
     }  # fmt: skip
+    # The instructor's keys and rubrics: the batch is pages and grades, and each student's
+    # four grades are released together when their page is done.
+    keys = {str(n): {"correct_answer": "B"} for n in range(1, 5)}
+    rubrics = {
+        str(n): {"criteria": [{"name": "Correct", "points": 1}, {"name": "Clear", "points": 1}]}
+        for n in range(1, 5)
+    }
     grades = {}
     requests = {}
     for size in (1, 8):
         data_dir = tmp_path / f"data{size}"
-        add_students(make_assignment(data_dir, exam=exam), ["alice", "bob"], pages=1)
+        root = make_assignment(data_dir, exam=exam)
+        (root / "user_answer_keys.json").write_text(json.dumps(keys))
+        (root / "user_rubrics.json").write_text(json.dumps(rubrics))
+        add_students(root, ["alice", "bob"], pages=1)
         with start_simulator(SimulatorConfig(seed=5)) as sim:
             for name, value in _env(sim, data_dir, AITA_CHECKPOINT_DIR=str(data_dir)).items():
                 if value is None:
@@ -178,7 +188,7 @@ def test_sharing_calls_saves_requests_and_changes_no_grade(
             assert outcome.exit_code == 0
             requests[size] = sim.stats()["requests"]
         grades[size] = _points(_grades(data_dir))
-    # 4 keys + 4 rubrics + 2 pages, then 8 grades: one call each, or one per student.
-    assert requests[1] == 18
-    assert requests[8] == 12
+    # 2 pages, then 8 grades: one call each, or one per student.
+    assert requests[1] == 10
+    assert requests[8] == 4
     assert grades[1] == grades[8]
