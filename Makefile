@@ -24,7 +24,7 @@ test: install lint
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(PARTS)
 
 run: install
 	AITA_PROVIDER=offline $(BIN)/aita generate-rubric --assignment sample_exam --data-dir sample_data --force

@@ -13,16 +13,23 @@ client's CPU.
 median of five sequential runs and of seven parallel ones, each drawing fresh latencies,
 so the figure estimates the typical run rather than one draw of the jitter. Setup and
 output writing are reported separately as `total_seconds`.
+
+Two more parts add keys beside those: "admission" (`benchmarks.admission`) and "grade"
+(`benchmarks.grade`: `aita grade` from nothing, one streaming batch against the three
+commands one after the other). `python -m benchmarks.run grade` (or `make bench
+PARTS=grade`) runs only the parts named (`speedup` is the table above) and keeps the
+other parts' keys of `latest.json` as they were.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,10 +38,12 @@ from typing import Any
 import orjson
 
 from benchmarks.admission import run_admission
+from benchmarks.grade import run_grade_bench
 from benchmarks.overhead import measure_overhead
 from benchmarks.workloads import make_rubric_assignment, make_transcription_assignment
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+PARTS = ("speedup", "admission", "grade")
 WORKER_COUNTS = (1, 5, 10)
 SCALE = 100.0
 RUBRIC_LATENCY_S = 6.0 / SCALE
@@ -187,7 +196,7 @@ def _print_table(rows: list[Row], overhead_ms: float) -> None:
     print(f"executor overhead: {overhead_ms:.4f} ms per task (10,000 instant tasks, journaled)")
 
 
-def main() -> None:
+def _speedup() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="aita-bench-") as directory:
         data_dir = Path(directory) / "data"
         make_rubric_assignment(data_dir / "rubric", questions=20)
@@ -196,13 +205,41 @@ def main() -> None:
         rows += _bench_workload("transcription", data_dir, VISION_LATENCY_S, chain=1)
     overhead_ms = measure_overhead(10_000)
     _print_table(rows, overhead_ms)
-    admission = run_admission(RUBRIC_LATENCY_S, simulator)
+    return {"rows": [row.as_json() for row in rows], "overhead_ms_per_task": overhead_ms}
+
+
+def _parts(argv: Sequence[str] | None) -> list[str]:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description="Run the benchmark parts named (all without) and write latest.json; "
+        "the keys of parts not run are kept as they were.",
+    )
+    parser.add_argument("parts", nargs="*", metavar="PART", help=f"one of {', '.join(PARTS)}")
+    named: list[str] = parser.parse_args(argv).parts
+    for part in named:
+        if part not in PARTS:
+            parser.error(f"unknown part {part!r} (parts: {', '.join(PARTS)})")
+    return [part for part in PARTS if part in named or not named]
+
+
+def _previous_report() -> dict[str, Any]:
+    try:
+        data = orjson.loads(RESULTS.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parts = _parts(argv)
+    report = {} if len(parts) == len(PARTS) else _previous_report()
+    if "speedup" in parts:
+        report.update(_speedup())
+    if "admission" in parts:
+        report["admission"] = run_admission(RUBRIC_LATENCY_S, simulator)
+    if "grade" in parts:
+        report["grade"] = run_grade_bench(RUBRIC_LATENCY_S, simulator)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "rows": [row.as_json() for row in rows],
-        "overhead_ms_per_task": overhead_ms,
-        "admission": admission,
-    }
     RESULTS.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     print(f"wrote {RESULTS}")
 

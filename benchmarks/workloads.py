@@ -1,4 +1,5 @@
-"""Synthetic assignments for the benchmark: a 20-question exam and 100 page images."""
+"""Synthetic assignments for the benchmark: a 20-question exam, 100 page images, and a
+10-question exam with 30 three-page submissions to grade."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import orjson
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["make_rubric_assignment", "make_transcription_assignment"]
+__all__ = ["make_grade_assignment", "make_rubric_assignment", "make_transcription_assignment"]
 
 _TYPES = ("multiple_choice", "short_answer", "long_answer", "calculation", "diagram")
 
@@ -48,6 +49,21 @@ def _page(student: int, page: int) -> Image.Image:
 
 def make_transcription_assignment(folder: Path, *, students: int, pages: int) -> None:
     _write_exam(folder, questions=pages, pages=pages)
+    for student in range(1, students + 1):
+        student_dir = folder / "submissions" / f"student{student:02d}"
+        student_dir.mkdir(parents=True, exist_ok=True)
+        for page in range(1, pages + 1):
+            _page(student, page).save(student_dir / f"page{page}.png")
+
+
+def make_grade_assignment(folder: Path, *, students: int, questions: int, pages: int) -> None:
+    """An exam of `questions` spread over `pages` pages in order (10 over 3: 4, 3, 3),
+    and `students` submissions of `pages` small page images each."""
+    _write_exam(folder, questions, pages=1)
+    exam = orjson.loads((folder / "exam.json").read_bytes())
+    for position, question in enumerate(exam["questions"]):
+        question["page_number"] = 1 + position * pages // questions
+    (folder / "exam.json").write_bytes(orjson.dumps(exam, option=orjson.OPT_INDENT_2))
     for student in range(1, students + 1):
         student_dir = folder / "submissions" / f"student{student:02d}"
         student_dir.mkdir(parents=True, exist_ok=True)
