@@ -29,6 +29,7 @@ bench: install
 run: install
 	AITA_PROVIDER=offline $(BIN)/aita generate-rubric --assignment sample_exam --data-dir sample_data --force
 	AITA_PROVIDER=offline $(BIN)/aita transcribe --assignment sample_exam --data-dir sample_data --force
+	AITA_PROVIDER=offline $(BIN)/aita grade --assignment sample_exam --data-dir sample_data --force
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
