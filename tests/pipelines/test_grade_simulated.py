@@ -68,7 +68,7 @@ def _points(data: dict[str, Any]) -> dict[tuple[str, str], Any]:
 def test_every_stage_streams_in_one_batch_through_rate_limits_and_server_errors(
     data_dir: Path,
 ) -> None:
-    config = SimulatorConfig(rps=4.0, error_rate=0.25, seed=3)
+    config = SimulatorConfig(rps=8.0, error_rate=0.25, seed=3)
     with start_simulator(config) as sim:
         result = _grade(sim, data_dir, "--workers", "6", AITA_MAX_RETRIES="8")
         stats = sim.stats()
