@@ -14,13 +14,24 @@ import orjson
 
 from aita_cli.errors import InputError
 
-__all__ = ["plain_number", "tidy_points", "write_json_atomic", "write_text_atomic"]
+__all__ = [
+    "plain_number",
+    "tidy_points",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically; InputError (one line) when it cannot."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically; InputError (one line) when it cannot."""
     try:
-        _replace(path, text)
+        _replace(path, data)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -49,15 +60,15 @@ def plain_number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _replace(path: Path, text: str) -> None:
+def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        with os.fdopen(handle, "wb") as stream:
             # mkstemp makes the file private (0600); results are ordinary files that the
             # rest of the teaching team may need to read, so give them the usual mode.
             os.fchmod(stream.fileno(), 0o666 & ~_umask())
-            stream.write(text)
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)

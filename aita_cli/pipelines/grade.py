@@ -30,6 +30,7 @@ from aita_cli.pipelines.grade_output import GradesDocument, write_grade_outputs
 from aita_cli.pipelines.grade_plan import GradePlan, grades_dir, plan_grading
 from aita_cli.pipelines.grade_tasks import GradeTask
 from aita_cli.pipelines.outcome import RunOutcome
+from aita_cli.pipelines.report import write_reports
 from aita_cli.pipelines.rubric import assemble_results
 from aita_cli.pipelines.rubric_markdown import QuestionResult, render_rubrics_markdown
 from aita_cli.pipelines.rubric_output import read_rubric_results, write_rubric_outputs
@@ -174,7 +175,18 @@ def _write_all(
         output_names={s.output_name: s.output_name for s in plan.everyone},
     )
     paths, warnings = write_grade_outputs(grades_dir(context), document)
-    return [*outputs, *paths], warnings
+    report, report_warnings = _write_reports(context)
+    return [*outputs, *paths, *report], [*warnings, *report_warnings]
+
+
+def _write_reports(context: RunContext) -> tuple[list[Path], list[str]]:
+    """The HTML reports, last: grades are written already, and a report that fails is
+    a warning (`aita report` rebuilds it), never a reason to lose them."""
+    try:
+        result = write_reports(context.assignment)
+    except Exception as error:
+        return [], [f"the HTML report was not written ({error}); try aita report"]
+    return result.paths[:1], result.warnings
 
 
 def _rubric_results(
