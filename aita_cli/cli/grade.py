@@ -28,14 +28,14 @@ __all__ = ["VIEW", "register", "render_outcome"]
 
 QuestionOpt = Annotated[
     list[str] | None,
-    typer.Option("--question", "-q", help="Only this question id (e.g. 2a); repeatable."),
+    typer.Option("--question", "-q", metavar="<id>", help="Only this question id (e.g. 2a); repeatable."),
 ]
 
 _EPILOG = """\b
 Examples:
   aita grade --assignment midterm
   aita grade -a midterm --student alice --question 3
-  aita grade -a midterm --dry-run       # tasks, tokens, cost per stage; no call
+  aita grade -a midterm --dry-run       # per stage: tasks, tokens, cost
   aita grade -a midterm --resume        # after Ctrl-C, budget, failures
   aita grade -a midterm --force         # regrade (instructor overrides stay)
 Runs what grading needs and is missing (answer keys, rubrics, transcripts) in
@@ -53,8 +53,7 @@ def register(app: typer.Typer) -> None:
     def grade(
         options: RunOptions, *, student: StudentOpt = None, question: QuestionOpt = None
     ) -> None:
-        """Grade every student's answers against the rubrics, streamed from the stages
-        they need."""
+        """Grade every student's answers, with the stages the grades need in one batch."""
         console = make_console()
         with exit_on_error():
             outcome = run_grade(options, student or (), question or (), announce=announcer(console))

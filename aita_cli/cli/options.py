@@ -93,6 +93,7 @@ StudentOpt = Annotated[
     typer.Option(
         "--student",
         "-s",
+        metavar="<name>",
         help="Only this student (alice, alice.pdf or alice/ in submissions/); repeatable.",
     ),
 ]
