@@ -28,7 +28,9 @@ __all__ = ["VIEW", "register", "render_outcome"]
 
 QuestionOpt = Annotated[
     list[str] | None,
-    typer.Option("--question", "-q", metavar="<id>", help="Only this question id (e.g. 2a); repeatable."),
+    typer.Option(
+        "--question", "-q", metavar="<id>", help="Only this question id (e.g. 2a); repeatable."
+    ),
 ]
 
 _EPILOG = """\b

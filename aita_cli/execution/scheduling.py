@@ -40,11 +40,12 @@ from aita_cli.execution.attempt import (
     Outcome,
     run_attempt,
 )
-from aita_cli.execution.batch_journal import BatchJournal, resumed_result
+from aita_cli.execution.batch_journal import CHANGED, BatchJournal, reuse_record
 from aita_cli.execution.combining import combinable, take_next_job
 from aita_cli.execution.graph import TaskGraph
 from aita_cli.execution.journal import JournalRecord
 from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot, task_rate_cap
+from aita_cli.execution.ready_queue import ReadyQueue
 from aita_cli.execution.results import StopReason, TaskResult
 from aita_cli.execution.shared_failure import SharedFailureDetector
 from aita_cli.execution.unfinished import complete_results
@@ -93,12 +94,7 @@ class BatchScheduler:
         self._sleep = sleep
         self._results: list[TaskResult | None] = [None] * len(ctx.tasks)
         self._remaining_dependencies = list(graph.dependency_counts)
-        # Two queues, so work that continues a chain (a rubric after its key, a grade
-        # after its pages) never waits behind the first stage's backlog: measured on
-        # the grade bench, the first grade came after every page (0.75 s into a 2.7 s
-        # batch) when all ready work shared one queue.
-        self._ready: deque[Job] = deque()  # released by dependencies, and retries
-        self._fresh: deque[Job] = deque()  # ready from the start
+        self._ready = ReadyQueue()
         self._delayed: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
         # Not SimpleQueue: in CPython 3.11 its get(timeout=...) can block for good when a
@@ -162,11 +158,10 @@ class BatchScheduler:
     def _release_due_retries(self) -> None:
         now = self._ctx.clock()
         while self._delayed and self._delayed[0][0] <= now:
-            self._ready.appendleft(heapq.heappop(self._delayed)[2])
+            self._ready.add_due_retry(heapq.heappop(self._delayed)[2])
 
     def _start_ready_jobs(self) -> None:
-        while self._ready or self._fresh:
-            ready = self._ready or self._fresh
+        while (ready := self._ready.head()) is not None:
             # A batchable job is not queued ahead of the workers: left in its queue, it can
             # still be combined with compatible tasks that become ready meanwhile.
             batchable = self._max_batch_size > 1 and combinable(ready[0])
@@ -292,10 +287,16 @@ class BatchScheduler:
     def _fail_dependents(self, position: int) -> None:
         failed_id = self._ctx.tasks[position].task_id
         for dependent in self._graph.dependents[position]:
-            if self._results[dependent] is None:
-                error = str(DependencyFailedError(failed_id))
-                task_id = self._ctx.tasks[dependent].task_id
-                self._publish(dependent, TaskResult(task_id, False, error=error))
+            task = self._ctx.tasks[dependent]
+            if self._results[dependent] is not None:
+                continue
+            if task.accepts_failed(failed_id):  # it gets None for it, and decides
+                self._remaining_dependencies[dependent] -= 1
+                if self._remaining_dependencies[dependent] == 0:
+                    self._make_ready(dependent)
+                continue
+            error = str(DependencyFailedError(failed_id))
+            self._publish(dependent, TaskResult(task.task_id, False, error=error))
 
     def _publish(self, position: int, result: TaskResult, fingerprint: str = "") -> None:
         """Record a finished task's result and journal it."""
@@ -327,39 +328,33 @@ class BatchScheduler:
             return
         if self._answer_without_call(position) or (self._reusable and self._restore(position)):
             return
-        queue = self._ready if task.dependencies else self._fresh
-        queue.append(Job(task, [position]))
+        self._ready.add(Job(task, [position]), continuing=bool(task.dependencies))
 
     def _answer_without_call(self, position: int) -> bool:
         """Publish the result a task knows without a call; True when it did. Journaled
-        without a fingerprint: such a result costs nothing to work out again."""
+        with its fingerprint, so a resume restores it like any other success."""
         task = self._ctx.tasks[position]
         try:
             result = task.answer_without_call()
             if result is None:
                 return False
             task.on_success(result)
+            fingerprint = task.fingerprint() if self._ctx.journaling else ""
         except Exception as error:
             self._publish(position, TaskResult(task.task_id, False, error=str(error)))
             return True
-        self._publish(position, TaskResult(task.task_id, True, result=result))
+        self._publish(position, TaskResult(task.task_id, True, result=result), fingerprint)
         return True
 
     def _restore(self, position: int) -> bool:
         """Reuse a journaled success whose request is unchanged; True when reused."""
         task = self._ctx.tasks[position]
         record = self._reusable.pop(task.task_id, None)
-        if record is None:
+        reused = reuse_record(task, record) if record is not None else None
+        self.fingerprint_changed += reused == CHANGED
+        if not isinstance(reused, TaskResult):
             return False
-        try:
-            if task.fingerprint() != record.fingerprint:
-                self.fingerprint_changed += 1
-                return False
-            result = task.restore_result(record.result)
-            task.on_success(result)
-        except Exception:
-            return False  # unusable record: simply run the task again
-        self._results[position] = resumed_result(record, result)
+        self._results[position] = reused
         self._resumed += 1
         self._just_finished.append(position)
         return True
@@ -403,7 +398,7 @@ class BatchScheduler:
 
     def _unfinished_jobs(self) -> Iterator[Job]:
         delayed = (job for _, _, job in self._delayed)
-        return itertools.chain(self._stopped_jobs, self._running, self._ready, self._fresh, delayed)
+        return itertools.chain(self._stopped_jobs, self._running, self._ready, delayed)
 
     @property
     def still_running(self) -> int:

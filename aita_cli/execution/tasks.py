@@ -92,6 +92,11 @@ class LLMTask(ABC):
         """
         return isinstance(error, AitaError) and bool(getattr(error, "retryable", False))
 
+    def accepts_failed(self, dependency_id: str) -> bool:
+        """Whether this task still runs when that dependency fails for good (it then
+        gets None as its result); False, the default, fails this task too."""
+        return False
+
     def answer_without_call(self) -> Any | None:
         """The result, when it is already known once the dependencies are in, so no call
         is made (a blank answer scores 0; offline grading scores exactly); None (the

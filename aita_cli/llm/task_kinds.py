@@ -33,9 +33,11 @@ from typing import Any
 
 __all__ = [
     "ANSWER_KEY",
+    "ANSWER_LINE",
     "CRITERION_LINE",
     "GRADE",
     "GRADE_BATCH",
+    "ITEM_END_LINE",
     "ITEM_LINE",
     "PAGE_NUMBER_LINE",
     "PAGE_QUESTIONS_LINE",
@@ -68,8 +70,12 @@ PAGE_NUMBER_LINE = "Page number"
 PAGE_QUESTIONS_LINE = "Questions on this page"  # comma-separated ids, may be empty
 # f"{CRITERION_LINE} ({points} points): {name}", one line per rubric criterion
 CRITERION_LINE = "Rubric criterion"
-# f"{ITEM_LINE} {n} of {count} ---" opens each item of a GRADE_BATCH prompt
+# f"{ITEM_LINE} {n} of {count} ---" opens each item of a GRADE_BATCH prompt, and
+# ITEM_END_LINE closes every grading item; the student's answer sits between
+# f"{ANSWER_LINE} (...):" and the item's end, so criteria are read only before it.
 ITEM_LINE = "--- Item"
+ITEM_END_LINE = "--- End of item ---"
+ANSWER_LINE = "Student answer"
 _CRITERION = re.compile(
     rf"^{re.escape(CRITERION_LINE)} \((?P<points>[0-9]+(?:\.[0-9]+)?) points?\): (?P<name>.+)$",
     re.MULTILINE,
@@ -103,10 +109,13 @@ def read_prompt_field(text: str, label: str) -> str | None:
 
 
 def prompt_criteria(text: str) -> list[tuple[str, float]]:
-    """The (name, points) of every `CRITERION_LINE` in `text`, in order."""
+    """The (name, points) of every `CRITERION_LINE` in `text` before the student's
+    answer (`ANSWER_LINE`), in order: lines a student wrote never count."""
+    answer = text.find(f"\n{ANSWER_LINE} (")
+    rubric_part = text if answer < 0 else text[:answer]
     return [
         (match.group("name").strip(), float(match.group("points")))
-        for match in _CRITERION.finditer(text)
+        for match in _CRITERION.finditer(rubric_part)
     ]
 
 

@@ -25,16 +25,19 @@ class ExactGradeTask(GradeTask):
     """Score one answer exactly, or leave it ungraded with the reason."""
 
     def answer_without_call(self) -> QuestionGrade:
-        answer, fingerprint = self.answer(), self.input_fingerprint()
+        answer = self.answer()
+        self.inputs.check_readable(answer)
+        fingerprint = self.input_fingerprint()
         previous = self.inputs.previous
         if previous is not None and previous.fingerprint == fingerprint:
             return previous  # a model graded exactly this: better than offline can
         question = self.inputs.context.question
-        if not answer.text.strip():
+        kind = question.question_type
+        exact = kind in (QuestionType.MULTIPLE_CHOICE, QuestionType.CALCULATION)
+        if exact and not answer.text.strip():
             return no_answer_grade(question, self.rubric(), fingerprint)
         key = self.answer_key()
-        kind = question.question_type
-        if kind not in (QuestionType.MULTIPLE_CHOICE, QuestionType.CALCULATION):
+        if not exact:  # a drawing with no text is still an answer, for a person
             return self._ungraded(
                 f"offline: a {kind.value.replace('_', ' ')} question needs a person (or a "
                 "model) to grade it"

@@ -31,9 +31,9 @@ from aita_cli.pipelines.grade_plan import GradePlan, grades_dir, plan_grading
 from aita_cli.pipelines.grade_tasks import GradeTask
 from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.report import write_reports
-from aita_cli.pipelines.rubric import assemble_results
+from aita_cli.pipelines.rubric import Kept, assemble_results
 from aita_cli.pipelines.rubric_markdown import QuestionResult, render_rubrics_markdown
-from aita_cli.pipelines.rubric_output import read_rubric_results, write_rubric_outputs
+from aita_cli.pipelines.rubric_output import read_on_disk, write_rubric_outputs
 from aita_cli.pipelines.runner import (
     OutcomeBuilder,
     RunContext,
@@ -192,36 +192,10 @@ def _write_reports(context: RunContext) -> tuple[list[Path], list[str]]:
 def _rubric_results(
     context: RunContext, plan: GradePlan, batch: BatchExecutionResult | None
 ) -> list[QuestionResult]:
-    """Every question's key and rubric: this batch's, else known, else on disk."""
-    assignment = context.assignment
-    disk_keys, disk_rubrics = read_rubric_results(assignment, accept_offline=True)
-    made = assemble_results(assignment, batch) if batch is not None else None
-    merged = []
-    for position, question in enumerate(assignment.exam.questions):
-        qid = question.question_id
-        fresh = made[position] if made is not None else None
-        key = (
-            (fresh.answer_key if fresh else None) or plan.known_keys.get(qid) or disk_keys.get(qid)
-        )
-        rubric = (
-            (fresh.rubric if fresh else None)
-            or plan.known_rubrics.get(qid)
-            or disk_rubrics.get(qid)
-        )
-        key_error = _missing_reason(fresh.answer_key_error if fresh else None, "answer key")
-        rubric_error = _missing_reason(fresh.rubric_error if fresh else None, "rubric")
-        merged.append(
-            QuestionResult(
-                question, key, None if key else key_error, rubric, None if rubric else rubric_error
-            )
-        )
-    return merged
-
-
-def _missing_reason(error: str | None, what: str) -> str:
-    if error and error != "not run":
-        return error
-    return f"no {what} yet: run aita generate-rubric"
+    """Every question's key and rubric: this batch's (failures included), else the ones
+    the plan found good, else the entry on disk as it is, for a question not selected."""
+    kept = Kept(plan.known_keys, plan.known_rubrics)
+    return assemble_results(context.assignment, batch, kept, read_on_disk(context.assignment))
 
 
 def _transcripts(

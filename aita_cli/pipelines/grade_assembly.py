@@ -79,14 +79,16 @@ def _grade_of(
     decision = plan.overridden(student.output_name, question.question_id)
     if decision is not None:
         return overridden_grade(question, decision)
+    previous = plan.previous.get(student.output_name, {}).get(question.question_id)
     if not chosen:
-        previous = plan.previous.get(student.output_name, {}).get(question.question_id)
         return _kept(previous, question) if previous is not None else _ungraded(question, _NOT_YET)
     if not student.pages:
         problems = "; ".join(student.problems) or "it has no pages"
         return _failed(question, f"the submission could not be read: {problems}")
     if item is None or item.task_id in stopped:
-        return _ungraded(question, _STOPPED)
+        # The run stopped before this grade: what the last run found stays, so nothing
+        # is lost and --resume can still keep it if its inputs are unchanged.
+        return _kept(previous, question) if previous is not None else _ungraded(question, _STOPPED)
     if item.success:
         result = item.result
         return result if isinstance(result, QuestionGrade) else QuestionGrade.model_validate(result)
@@ -94,9 +96,12 @@ def _grade_of(
 
 
 def _kept(previous: QuestionGrade, question: Question) -> QuestionGrade:
-    # An earlier run's grade of a question whose points have changed since is no grade.
+    # An earlier run's grade of a question whose points have changed since is no grade,
+    # and nor is an instructor's grade the instructor has since taken back.
     if previous.possible != question.points:
         return _ungraded(question, f"{_NOT_YET}: the question's points changed")
+    if previous.source == "instructor":
+        return _ungraded(question, f"{_NOT_YET}: the instructor's grade was removed")
     return previous
 
 
@@ -114,13 +119,14 @@ def _failed(question: Question, error: str) -> QuestionGrade:
 
 def failed_items(grades: list[StudentGrades], plan: GradePlan) -> list[FailedItem]:
     """This run's failures, student by student, in exam order."""
-    chosen = {student.output_name for student in plan.students}
+    students = {student.output_name for student in plan.students}
+    questions = {question.question_id for question in plan.questions}
     return [
         FailedItem(student.student, grade.question_id, grade.error or "failed")
         for student in grades
-        if student.student in chosen
+        if student.student in students
         for grade in student.questions
-        if grade.status == "failed"
+        if grade.status == "failed" and grade.question_id in questions
     ]
 
 

@@ -9,13 +9,20 @@ answers one question, wherever it came from.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from aita_cli.domain.grades import CriterionScore, QuestionGrade
-from aita_cli.domain.models import AnswerKey, PageImage, PageTranscription, Question, Rubric
+from aita_cli.domain.models import (
+    AnswerKey,
+    PageImage,
+    PageTranscription,
+    Question,
+    QuestionType,
+    Rubric,
+)
 from aita_cli.domain.pages import page_identity
-from aita_cli.errors import InputError
+from aita_cli.errors import DependencyFailedError, InputError
 from aita_cli.execution.tasks import request_fingerprint
 from aita_cli.pipelines.rubric_tasks import QuestionContext
 
@@ -63,6 +70,7 @@ class StudentAnswer:
     pages: tuple[int, ...] = ()
     confidence: float | None = None
     page_images: tuple[PageImage, ...] = ()
+    unread_pages: tuple[int, ...] = ()  # the student's pages whose transcription failed
 
     def where(self) -> str:
         """Where the answer came from, for the prompt."""
@@ -110,8 +118,10 @@ class StudentAnswer:
 class GradeInputs:
     """One grade's inputs: known now, or the id of the task in this batch that gives it.
 
-    Exactly one of `answer_key`/`key_task` may be set (neither: no key exists), exactly
-    one of `known_rubric`/`rubric_task`, and either `known_answer` or `page_tasks`.
+    At most one of `known_key`/`key_task` is set (neither: no key exists), exactly one
+    of `known_rubric`/`rubric_task`, and either `known_answer` or `page_tasks` (every
+    page of the student: an answer may sit on any of them). `student_pages` are the
+    student's scans, for a drawing whose page the transcript does not name.
     """
 
     student: str  # the submission's output name
@@ -125,6 +135,7 @@ class GradeInputs:
     previous: QuestionGrade | None = None  # a model's grade from the last run, to keep
     tolerance: float | None = None  # the instructor's, for a calculation's number
     render: RenderSettings = RenderSettings()
+    student_pages: tuple[PageImage, ...] = ()
 
     @property
     def task_id(self) -> str:
@@ -148,17 +159,43 @@ class GradeInputs:
         return self.known_rubric
 
     def answer(self, found: Mapping[str, Any]) -> StudentAnswer:
+        """The answer as the transcript gives it. A page that failed (its result is
+        None: grades accept their pages' failures) is listed in `unread_pages`."""
         if self.known_answer is not None:
             return self.known_answer
-        pages = [
-            (page, _as(PageTranscription, found[task_id])) for task_id, page in self.page_tasks
-        ]
-        return StudentAnswer.from_pages(self.context.question_id, pages)
+        read = [(page, found[task_id]) for task_id, page in self.page_tasks]
+        pages = [(page, _as(PageTranscription, result)) for page, result in read if result]
+        answer = StudentAnswer.from_pages(self.context.question_id, pages)
+        unread = tuple(page.page_number for page, result in read if result is None)
+        return replace(answer, unread_pages=unread)
+
+    def check_readable(self, answer: StudentAnswer) -> None:
+        """Fail (for --resume to retry) when a page that failed may hold the answer: the
+        question's own page, or any page when no answer was found on the others. An
+        answer nobody could read is not "no answer" and never a 0."""
+        expected = self.context.question.page_number
+        if not answer.unread_pages:
+            return
+        if expected in answer.unread_pages or not answer.text.strip():
+            page = expected if expected in answer.unread_pages else answer.unread_pages[0]
+            task_id = next(t for t, p in self.page_tasks if p.page_number == page)
+            raise DependencyFailedError(task_id)
+
+    def drawing_pages(self, answer: StudentAnswer) -> tuple[PageImage, ...]:
+        """The pages a drawing is graded from: where the answer's text sits, else the
+        question's own page, else every page of the student."""
+        if answer.page_images:
+            return answer.page_images
+        expected = self.context.question.page_number
+        own = tuple(page for page in self.student_pages if page.page_number == expected)
+        return own or self.student_pages
 
     def fingerprint(self, found: Mapping[str, Any]) -> str:
         """What the grade is made from: question and instructions, key, rubric, answer
         (and, for a drawing, which scans), whoever grades it."""
         key, answer = self.answer_key(found), self.answer(found)
+        drawing = self.context.question.question_type is QuestionType.DIAGRAM
+        scans = self.drawing_pages(answer) if drawing else answer.page_images
         return request_fingerprint(
             {
                 "question": self.context.describe(),
@@ -166,7 +203,7 @@ class GradeInputs:
                 "tolerance": self.tolerance,
                 "rubric": self.rubric(found).model_dump(mode="json", exclude={"source"}),
                 "answer": answer.text.strip(),
-                "pages": [page_identity(page) for page in answer.page_images],
+                "pages": [page_identity(page) for page in scans],
             }
         )
 
@@ -192,6 +229,9 @@ def review_reasons(
         reasons.append(
             f"the model's reply broke the rubric's rules and was re-asked: {rule_breaks[0]}"
         )
+    if answer.unread_pages:
+        pages = ", ".join(str(number) for number in answer.unread_pages)
+        reasons.append(f"page {pages} could not be transcribed; the answer may continue there")
     return reasons
 
 

@@ -256,6 +256,7 @@ def _plan_grades(context: RunContext, plan: GradePlan) -> None:
                 previous=_reusable_grade(plan, student.output_name, qid),
                 tolerance=_tolerance(plan, qid),
                 render=render,
+                student_pages=tuple(student.pages),
             )
             plan.grade_tasks.append(task_type(inputs))
 

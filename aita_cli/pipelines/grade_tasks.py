@@ -14,6 +14,7 @@ it back, one result and one journal record each.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,6 +50,7 @@ _SYSTEM_PROMPT = (
 )
 # Short items of one student may share a call; a long answer or a drawing gets its own.
 _SHAREABLE = frozenset({QuestionType.MULTIPLE_CHOICE, QuestionType.SHORT_ANSWER})
+_BACKTICKS = re.compile(r"`+")
 _REPLY_RULES = """\
 Award each rubric criterion between 0 and its points, with a short reason that cites \
 the student's answer. total_points is the sum of the points awarded. feedback speaks \
@@ -91,12 +93,19 @@ class GradeTask(BatchableLLMTask):
 
     # -- the call ------------------------------------------------------------------
 
+    def accepts_failed(self, dependency_id: str) -> bool:
+        # A page that failed may not hold this answer at all: `answer_without_call`
+        # decides (`GradeInputs.check_readable`), rather than failing every question.
+        return any(task_id == dependency_id for task_id, _ in self.inputs.page_tasks)
+
     def answer_without_call(self) -> QuestionGrade | None:
-        answer, fingerprint = self.answer(), self.input_fingerprint()
+        answer = self.answer()
+        self.inputs.check_readable(answer)
+        fingerprint = self.input_fingerprint()
         previous = self.inputs.previous
         if previous is not None and previous.fingerprint == fingerprint:
             return previous  # graded by a model from exactly these inputs: keep it
-        if not answer.text.strip():
+        if not answer.text.strip() and not self.needs_image:  # a drawing may have no text
             return no_answer_grade(self.inputs.context.question, self.rubric(), fingerprint)
         return None
 
@@ -117,9 +126,14 @@ class GradeTask(BatchableLLMTask):
             lines.append(f"{task_kinds.CRITERION_LINE} ({points} points): {criterion.name}")
             if criterion.description:
                 lines.append(f"  Earns it: {criterion.description}")
-        lines += ["", f"Student answer ({answer.where()}):", "<<<", answer.text.strip(), ">>>"]
+        # The fence is longer than any run of backticks in the answer, so nothing a
+        # student writes can close it and pass for the prompt's own lines.
+        text = answer.text.strip()
+        fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(text)), default=0))
+        lines += ["", f"{task_kinds.ANSWER_LINE} ({answer.where()}):", fence, text, fence]
         if self.needs_image:
             lines.append("The page image(s) where the answer sits are attached: grade the drawing.")
+        lines.append(task_kinds.ITEM_END_LINE)
         return "\n".join(lines)
 
     def build_messages(self) -> list[LLMMessage]:
@@ -135,7 +149,7 @@ class GradeTask(BatchableLLMTask):
         render = self.inputs.render
         return [
             page_attachment(page, dpi=render.dpi, max_side=render.max_side)
-            for page in self.answer().page_images
+            for page in self.inputs.drawing_pages(self.answer())
         ]
 
     def get_llm_params(self) -> LLMParams:
@@ -205,8 +219,9 @@ class GradeTask(BatchableLLMTask):
 
 class CombinedGradeTask(LLMTask):
     """Several short items of one student in one call; the result maps each member's
-    task id to its grade. A reply that breaks a rule for any item is re-asked whole,
-    with every item's problem."""
+    task id to its grade. An item whose part of the reply breaks a rule is left out of
+    the result, so it alone is asked again (and flagged); a reply with no usable item
+    is re-asked whole, with every item's problem."""
 
     def __init__(self, members: Sequence[GradeTask]) -> None:
         ids = ",".join(member.question_id for member in members)
@@ -251,6 +266,6 @@ class CombinedGradeTask(LLMTask):
                 grades[member.task_id] = member.grade_from(entry)
             except ResponseValidationError as error:
                 problems.append(f"question {member.question_id}: {error}")
-        if problems:
+        if not grades:
             raise ResponseValidationError("; ".join(problems))
         return grades

@@ -26,8 +26,10 @@ from aita_cli.llm.tokens import prompt_tokens
 from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.rubric_markdown import QuestionResult, render_rubrics_markdown
 from aita_cli.pipelines.rubric_output import (
-    exam_fingerprint,
+    OnDisk,
     existing_results_complete,
+    parse_entry,
+    read_rubric_results,
     write_rubric_outputs,
 )
 from aita_cli.pipelines.rubric_tasks import (
@@ -50,6 +52,7 @@ from aita_cli.pipelines.runner import (
 __all__ = [
     "COMMAND",
     "OPERATION",
+    "Kept",
     "PlannedTask",
     "RubricDetail",
     "RubricOutcome",
@@ -127,12 +130,25 @@ def question_contexts(assignment: Assignment) -> list[QuestionContext]:
     ]
 
 
-def build_tasks(assignment: Assignment) -> list[LLMTask]:
+@dataclass(frozen=True)
+class Kept:
+    """Answer keys and rubrics already good on disk, by question id: not made again."""
+
+    keys: Mapping[str, AnswerKey] = field(default_factory=dict)
+    rubrics: Mapping[str, Rubric] = field(default_factory=dict)
+
+
+def build_tasks(assignment: Assignment, kept: Kept | None = None) -> list[LLMTask]:
     """Answer keys first (they start at once), then the rubrics of questions without a
     user rubric (each starts when its own key is done). A question with the instructor's
-    own key (user_answer_keys.json) gets no key task: its rubric is built on that key."""
+    own key (user_answer_keys.json) gets no key task: its rubric is built on that key;
+    what `kept` holds is not made again either."""
+    kept = kept or Kept()
     contexts = question_contexts(assignment)
-    given = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
+    given = {
+        **kept.keys,
+        **instructor_answer_keys(assignment.root, assignment.name, assignment.exam),
+    }
     tasks: list[LLMTask] = [
         AnswerKeyTask(context) for context in contexts if context.question_id not in given
     ]
@@ -140,14 +156,15 @@ def build_tasks(assignment: Assignment) -> list[LLMTask]:
         RubricTask(context, given_key=given.get(context.question_id))
         for context in contexts
         if context.question_id not in assignment.user_rubrics
+        and context.question_id not in kept.rubrics
     ]
     return tasks
 
 
-def plan_rubric_run(context: RunContext) -> RubricPlan:
+def plan_rubric_run(context: RunContext, kept: Kept | None = None) -> RubricPlan:
     """The dry-run plan: no model is called and nothing is written."""
     assignment = context.assignment
-    planned = [_planned(task) for task in build_tasks(assignment)]
+    planned = [_planned(task) for task in build_tasks(assignment, kept)]
     estimate = estimate_cost(
         context,
         sum(item.prompt_tokens for item in planned),
@@ -201,40 +218,53 @@ def run_generate_rubric(
         detail = RubricDetail(len(assignment.exam.questions), assignment.exam.total_points)
         if announce is not None:
             announce(f"using {context.client.describe()}")
-        complete = existing_results_complete(
-            assignment, exam_fingerprint(assignment), accept_offline=context.client.is_local
+        kept = Kept()
+        if not options.force:
+            kept = Kept(*read_rubric_results(assignment, accept_offline=context.client.is_local))
+        keep = not options.force and existing_results_complete(
+            assignment, accept_offline=context.client.is_local
         )
-        keep = complete and not options.force
-        notices = [_kept_notice(assignment, dry_run=options.dry_run)] if keep else []
+        notices = _kept_notices(assignment, kept, everything=keep, dry_run=options.dry_run)
         if options.dry_run:
-            detail.plan = plan_rubric_run(context)
+            detail.plan = plan_rubric_run(context, kept)
             return outcome.build(context, detail, notices=notices)
         # --resume runs what is missing or failed: with complete results that is nothing
         # (and without their journal, running anyway would pay for every task again).
         if keep:
             detail.kept_existing = True
             return outcome.build(context, detail, notices=notices)
-        batch, paths = _run_batch(context)
+        batch, paths = _run_batch(context, kept)
         detail.failures = _failures(assignment, batch, set(batch.not_started))
-        return outcome.build(context, detail, batch=batch, outputs=paths)
+        return outcome.build(context, detail, batch=batch, notices=notices, outputs=paths)
 
 
-def _kept_notice(assignment: Assignment, *, dry_run: bool) -> str:
+def _kept_notices(
+    assignment: Assignment, kept: Kept, *, everything: bool, dry_run: bool
+) -> list[str]:
     where = assignment.results_dir
-    if dry_run:
-        return f"complete results already exist in {where}; a run would keep them (--force)"
-    return f"complete results already exist in {where}; kept them (use --force to regenerate)"
+    if everything and dry_run:
+        return [f"complete results already exist in {where}; a run would keep them (--force)"]
+    if everything:
+        return [f"complete results already exist in {where}; kept them (use --force to regenerate)"]
+    if not (kept.keys or kept.rubrics):
+        return []
+    questions = len(set(kept.keys) | set(kept.rubrics))
+    verb = "a run would keep" if dry_run else "kept"
+    return [
+        f"{verb} the answer keys and rubrics of {questions} question(s) whose inputs are "
+        "unchanged (use --force to regenerate them)"
+    ]
 
 
-def _run_batch(context: RunContext) -> tuple[BatchExecutionResult, list[Path]]:
+def _run_batch(context: RunContext, kept: Kept) -> tuple[BatchExecutionResult, list[Path]]:
     assignment = context.assignment
     result = context.executor.execute_batch(
-        build_tasks(assignment),
+        build_tasks(assignment, kept),
         checkpoint_name=checkpoint_name(assignment.name, OPERATION),
         resume_from_checkpoint=context.options.resume,
         description=f"rubrics for {assignment.name}",
     )
-    question_results = assemble_results(assignment, result)
+    question_results = assemble_results(assignment, result, kept)
     paths = write_rubric_outputs(
         assignment,
         question_results,
@@ -261,30 +291,67 @@ def _failures(
     return failures
 
 
-def assemble_results(assignment: Assignment, result: BatchExecutionResult) -> list[QuestionResult]:
-    """Each question's answer key and rubric (or why they are missing), in exam order."""
+def assemble_results(
+    assignment: Assignment,
+    result: BatchExecutionResult | None,
+    kept: Kept | None = None,
+    disk: OnDisk | None = None,
+) -> list[QuestionResult]:
+    """Each question's answer key and rubric (or why they are missing), in exam order:
+    the instructor's own, else this batch's (its failure included), else what was
+    `kept`, else (with `disk`) the entry on disk as it is, stale or not, for a question
+    the run did not touch."""
     # Tasks a stop left unfinished carry the executor's own reason ("not finished: the
     # cost budget was reached"), so they are reported like any other failure.
-    by_id = {item.task_id: item for item in result.task_results}
+    by_id = {item.task_id: item for item in result.task_results} if result else {}
     given = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
+    kept = kept or Kept()
     assembled: list[QuestionResult] = []
     for question in assignment.exam.questions:
-        question_id = question.question_id
-        key_item = by_id.get(answer_key_task_id(question_id))
-        key, key_error = _answer_key_of(key_item)
-        if question_id in given:
-            key, key_error = given[question_id], None
-        rubric: Rubric | None = assignment.user_rubrics.get(question_id)
+        qid = question.question_id
+        key, key_error = _answer_key_of(by_id.get(answer_key_task_id(qid)))
+        carried_key = carried_rubric = None
+        if qid in given:
+            key, key_error = given[qid], None
+        elif key is None and key_error == _NOT_RUN:
+            key, key_error, carried_key = _fallback(
+                AnswerKey, "answer key", qid, kept.keys, disk.keys if disk else None
+            )
+        rubric: Rubric | None = assignment.user_rubrics.get(qid)
         rubric_error = None
         if rubric is None:
-            rubric, rubric_error = _rubric_of(by_id.get(rubric_task_id(question_id)))
-        assembled.append(QuestionResult(question, key, key_error, rubric, rubric_error))
+            rubric, rubric_error = _rubric_of(by_id.get(rubric_task_id(qid)))
+            if rubric is None and rubric_error == _NOT_RUN:
+                rubric, rubric_error, carried_rubric = _fallback(
+                    Rubric, "rubric", qid, kept.rubrics, disk.rubrics if disk else None
+                )
+        assembled.append(QuestionResult(question, key, key_error, rubric, rubric_error,
+                                        carried_key, carried_rubric))  # fmt: skip
     return assembled
+
+
+_NOT_RUN = "not run"
+
+
+def _fallback(
+    model: Any,
+    label: str,
+    question_id: str,
+    kept: Mapping[str, Any],
+    on_disk: Mapping[str, Any] | None,
+) -> tuple[Any, str | None, dict[str, Any] | None]:
+    if question_id in kept:
+        return kept[question_id], None, None
+    entry = (on_disk or {}).get(question_id)
+    if entry is not None:
+        parsed = parse_entry(model, entry) if entry.get("status") == "ok" else None
+        return parsed, None if parsed else entry.get("error", _NOT_RUN), entry
+    return None, f"no {label} yet: run aita generate-rubric", None
 
 
 def _answer_key_of(item: TaskResult | None) -> tuple[AnswerKey | None, str | None]:
     if item is None:
-        return None, "not run"
+        return None, _NOT_RUN
     if not item.success:
         return None, item.error or "failed"
     value = item.result
@@ -293,7 +360,7 @@ def _answer_key_of(item: TaskResult | None) -> tuple[AnswerKey | None, str | Non
 
 def _rubric_of(item: TaskResult | None) -> tuple[Rubric | None, str | None]:
     if item is None:
-        return None, "not run"
+        return None, _NOT_RUN
     if not item.success:
         return None, item.error or "failed"
     value = item.result

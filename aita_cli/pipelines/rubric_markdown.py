@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aita_cli.domain.models import AnswerKey, Question, Rubric
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
@@ -31,6 +32,10 @@ class QuestionResult:
     answer_key_error: str | None
     rubric: Rubric | None
     rubric_error: str | None
+    # Entries kept exactly as they are on disk (a question this run did not touch),
+    # written back verbatim so a stale one stays marked stale.
+    carried_key: dict[str, Any] | None = None
+    carried_rubric: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:

@@ -1,14 +1,17 @@
-"""The files generate-rubric writes, and how it tells that they are already complete.
+"""The files generate-rubric writes, and how it tells what in them is still good.
 
 results/answer_keys.json and results/rubrics.json list the questions in exam order, each
 entry either `"status": "ok"` with its content or `"status": "failed"` with the error, so a
-later `--resume` knows what to fill in. Both carry a fingerprint of the inputs (exam,
-instructions, user rubrics): results are "complete" only for the inputs that made them.
+later run knows what to fill in. Each entry carries the fingerprint of its own question's
+inputs (`inputs_fingerprint`: the question, the instructions that apply to it, its user
+rubric and the instructor's key): editing one question makes only that question's entries
+stale, and only they are made again. Entries written before per-question fingerprints
+fall back on the whole exam's (`exam_fingerprint`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,14 @@ from aita_cli.pipelines.files import tidy_points, write_json_atomic, write_text_
 from aita_cli.pipelines.rubric_markdown import QuestionResult
 
 __all__ = [
+    "ANSWER_KEYS_FILE",
+    "RUBRICS_FILE",
+    "OnDisk",
     "exam_fingerprint",
     "existing_results_complete",
+    "parse_entry",
+    "question_fingerprints",
+    "read_on_disk",
     "read_rubric_results",
     "write_rubric_outputs",
 ]
@@ -52,6 +61,24 @@ def exam_fingerprint(assignment: Assignment) -> str:
     return request_fingerprint(material)
 
 
+def question_fingerprints(assignment: Assignment) -> dict[str, str]:
+    """Each question's inputs as one hash: what its answer key and rubric are made from."""
+    keys = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
+    return {
+        question.question_id: request_fingerprint(
+            {
+                "exam_name": assignment.exam.exam_name,
+                "question": question,
+                "instructions": assignment.instructions,
+                "question_instruction": assignment.question_instructions.get(question.question_id),
+                "user_rubric": assignment.user_rubrics.get(question.question_id),
+                "instructor_key": keys.get(question.question_id),
+            }
+        )
+        for question in assignment.exam.questions
+    }
+
+
 def _header(assignment: Assignment, complete: bool, now: datetime) -> dict[str, Any]:
     return {
         "assignment": assignment.name,
@@ -67,9 +94,13 @@ def answer_keys_document(
     assignment: Assignment, results: Sequence[QuestionResult], now: datetime
 ) -> dict[str, Any]:
     """The content of answer_keys.json."""
+    fingerprints = question_fingerprints(assignment)
     entries: list[dict[str, Any]] = []
     for result in results:
         question_id = result.question.question_id
+        if result.carried_key is not None:  # left as it was on disk, stale or not
+            entries.append(result.carried_key)
+            continue
         if result.answer_key is None:
             entries.append(
                 {
@@ -85,30 +116,44 @@ def answer_keys_document(
                 "question_id": question_id,
                 "status": _STATUS_OK,
                 "source": result.answer_key.source or "model",
+                "inputs_fingerprint": fingerprints[question_id],
                 **content,
             }
         )
-    complete = all(result.answer_key is not None for result in results)
-    return {**_header(assignment, complete, now), "answer_keys": entries}
+    return {**_header(assignment, _all_fresh(entries, fingerprints), now), "answer_keys": entries}
 
 
 def rubrics_document(
     assignment: Assignment, results: Sequence[QuestionResult], now: datetime
 ) -> dict[str, Any]:
     """The content of rubrics.json."""
+    fingerprints = question_fingerprints(assignment)
     entries: list[dict[str, Any]] = []
     for result in results:
         question = result.question
         base = {"question_id": question.question_id, "points": question.points}
+        if result.carried_rubric is not None:
+            entries.append(result.carried_rubric)
+            continue
         if result.rubric is None:
             entries.append({**base, "status": _STATUS_FAILED, "error": result.rubric_error})
             continue
         content = result.rubric.model_dump(mode="json", exclude={"question_id", "source"})
+        source = result.rubric.source or "model"
+        fingerprint = fingerprints[question.question_id]
         entries.append(
-            {**base, "status": _STATUS_OK, "source": result.rubric.source or "model", **content}
-        )
-    complete = all(result.rubric is not None for result in results)
-    return {**_header(assignment, complete, now), "rubrics": entries}
+            {**base, "status": _STATUS_OK, "source": source, "inputs_fingerprint": fingerprint,
+             **content}
+        )  # fmt: skip
+    return {**_header(assignment, _all_fresh(entries, fingerprints), now), "rubrics": entries}
+
+
+def _all_fresh(entries: Sequence[Mapping[str, Any]], fingerprints: Mapping[str, str]) -> bool:
+    return all(
+        entry.get("status") == _STATUS_OK
+        and entry.get("inputs_fingerprint") == fingerprints.get(str(entry.get("question_id")))
+        for entry in entries
+    )
 
 
 def write_rubric_outputs(
@@ -128,94 +173,84 @@ def write_rubric_outputs(
     return paths
 
 
-def existing_results_complete(
-    assignment: Assignment, fingerprint: str, *, accept_offline: bool = True
-) -> bool:
-    """Whether results/ already holds complete results for exactly these inputs.
-
-    With `accept_offline=False` (a model is configured now), results that the offline
-    backend's templates wrote are placeholders, not results worth keeping.
-    """
-    folder = assignment.results_dir
-    if not (folder / RUBRICS_MARKDOWN_FILE).is_file():
+def existing_results_complete(assignment: Assignment, *, accept_offline: bool = True) -> bool:
+    """Whether results/ already holds a usable answer key and rubric for every question
+    (see `read_rubric_results`), and rubrics.md."""
+    if not (assignment.results_dir / RUBRICS_MARKDOWN_FILE).is_file():
         return False
-    expected = [question.question_id for question in assignment.exam.questions]
-    return all(
-        _document_complete(folder / name, key, fingerprint, expected, accept_offline)
-        for name, key in ((ANSWER_KEYS_FILE, "answer_keys"), (RUBRICS_FILE, "rubrics"))
-    )
+    keys, rubrics = read_rubric_results(assignment, accept_offline=accept_offline)
+    expected = {question.question_id for question in assignment.exam.questions}
+    return expected <= set(keys) and expected <= set(rubrics)
 
 
-def _document_complete(
-    path: Path, key: str, fingerprint: str, expected: list[str], accept_offline: bool
-) -> bool:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return False
-    if not isinstance(data, dict) or data.get("exam_fingerprint") != fingerprint:
-        return False
-    entries = data.get(key)
-    if data.get("complete") is not True or not isinstance(entries, list):
-        return False
-    found = [entry.get("question_id") for entry in entries if isinstance(entry, dict)]
-    statuses = {entry.get("status") for entry in entries if isinstance(entry, dict)}
-    offline = any(
-        isinstance(entry, dict) and entry.get("source") == TEMPLATE_SOURCE for entry in entries
-    )
-    return found == expected and statuses == {_STATUS_OK} and (accept_offline or not offline)
+class OnDisk:
+    """The entries of answer_keys.json and rubrics.json as they are, by question id,
+    and which of them are still good for the current inputs."""
+
+    def __init__(self, assignment: Assignment) -> None:
+        self.fingerprints = question_fingerprints(assignment)
+        exam = exam_fingerprint(assignment)
+        self._legacy = "exam:" + exam
+        self.keys = _entries(assignment.results_dir / ANSWER_KEYS_FILE, "answer_keys", exam)
+        self.rubrics = _entries(assignment.results_dir / RUBRICS_FILE, "rubrics", exam)
+
+    def fresh(self, entry: Mapping[str, Any], *, accept_offline: bool) -> bool:
+        """Made for exactly the current inputs of its question, ok, and (unless
+        `accept_offline`) not an offline template."""
+        question_id = str(entry.get("question_id"))
+        made_from = entry.get("inputs_fingerprint")
+        current = made_from in (self.fingerprints.get(question_id), self._legacy)
+        template = entry.get("source") == TEMPLATE_SOURCE
+        return current and entry.get("status") == _STATUS_OK and (accept_offline or not template)
+
+
+def read_on_disk(assignment: Assignment) -> OnDisk:
+    """What answer_keys.json and rubrics.json hold now (nothing, when unreadable)."""
+    return OnDisk(assignment)
 
 
 def read_rubric_results(
     assignment: Assignment, *, accept_offline: bool
 ) -> tuple[dict[str, AnswerKey], dict[str, Rubric]]:
-    """The answer keys and rubrics on disk that are usable, by question id: made for
-    exactly these inputs, status ok, and (with `accept_offline=False`) not a template.
-    Anything unreadable counts as absent."""
-    fingerprint = exam_fingerprint(assignment)
-    keys = _usable_entries(
-        assignment.results_dir / ANSWER_KEYS_FILE, "answer_keys", fingerprint, accept_offline
-    )
-    rubrics = _usable_entries(
-        assignment.results_dir / RUBRICS_FILE, "rubrics", fingerprint, accept_offline
-    )
-    found_keys, found_rubrics = {}, {}
-    for question_id, entry in keys.items():
-        try:
-            found_keys[question_id] = AnswerKey.model_validate(
-                {**entry, "question_id": question_id}
-            )
-        except ValidationError:
-            continue
-    for question_id, entry in rubrics.items():
-        try:
-            found_rubrics[question_id] = Rubric.model_validate(
-                {**entry, "question_id": question_id}
-            )
-        except ValidationError:
-            continue
-    return found_keys, found_rubrics
+    """The answer keys and rubrics on disk that are still good, by question id: made for
+    exactly their question's current inputs, status ok, and (with
+    `accept_offline=False`) not a template. Anything unreadable counts as absent."""
+    disk = OnDisk(assignment)
+    keys = {
+        qid: key
+        for qid, entry in disk.keys.items()
+        if disk.fresh(entry, accept_offline=accept_offline)
+        and (key := parse_entry(AnswerKey, entry)) is not None
+    }
+    rubrics = {
+        qid: rubric
+        for qid, entry in disk.rubrics.items()
+        if disk.fresh(entry, accept_offline=accept_offline)
+        and (rubric := parse_entry(Rubric, entry)) is not None
+    }
+    return keys, rubrics
 
 
-def _usable_entries(
-    path: Path, key: str, fingerprint: str, accept_offline: bool
-) -> dict[str, dict[str, Any]]:
+def parse_entry(model: Any, entry: Mapping[str, Any]) -> Any:
+    """An entry's content as its model (source None for a model's), or None."""
+    source = entry.get("source")
+    try:
+        return model.model_validate({**entry, "source": None if source == "model" else source})
+    except ValidationError:
+        return None
+
+
+def _entries(path: Path, key: str, exam: str) -> dict[str, dict[str, Any]]:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return {}
-    if not isinstance(data, dict) or data.get("exam_fingerprint") != fingerprint:
-        return {}
-    entries = data.get(key)
-    usable: dict[str, dict[str, Any]] = {}
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or entry.get("status") != _STATUS_OK:
-            continue
-        if entry.get("source") == TEMPLATE_SOURCE and not accept_offline:
-            continue
-        source = entry.get("source")
-        usable[str(entry.get("question_id"))] = {
-            **entry,
-            "source": None if source == "model" else source,
-        }
-    return usable
+    listed = data.get(key) if isinstance(data, dict) else None
+    found: dict[str, dict[str, Any]] = {}
+    for entry in listed if isinstance(listed, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("question_id"), str):
+            legacy = "inputs_fingerprint" not in entry and data.get("exam_fingerprint") == exam
+            # Written before per-question fingerprints, for exactly this exam: still good.
+            extra = {"inputs_fingerprint": "exam:" + exam} if legacy else {}
+            found[entry["question_id"]] = {**entry, **extra}
+    return found

@@ -105,6 +105,8 @@ _TRANSCRIPT_KEYS = frozenset({"output_name", "student", "status"})
 
 
 def read_transcript(path: Path) -> dict[str, Any] | None:
+    """A transcript on disk, or None when it is absent or damaged in any part that is
+    read back (then it is made again, never half-trusted)."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
@@ -112,9 +114,35 @@ def read_transcript(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not _TRANSCRIPT_KEYS.issubset(data):
         return None
     pages = data.get("pages", [])
-    if not isinstance(pages, list) or not all(isinstance(page, dict) for page in pages):
+    if not isinstance(pages, list) or not all(_page_shape_ok(page) for page in pages):
+        return None
+    answers, where = data.get("answers", {}), data.get("answer_pages", {})
+    if not (isinstance(answers, dict) and all(isinstance(v, str) for v in answers.values())):
+        return None
+    if not (isinstance(where, dict) and all(_page_numbers(v) for v in where.values())):
         return None
     return data
+
+
+def _page_shape_ok(page: Any) -> bool:
+    if not isinstance(page, dict) or not _is_int(page.get("page_number")):
+        return False
+    confidence = page.get("confidence")
+    text_ok = isinstance(page.get("text", ""), str)
+    number_ok = confidence is None or (_is_number(confidence) and 0 <= confidence <= 1)
+    return text_ok and number_ok
+
+
+def _page_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_int(item) for item in value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def student_transcript(

@@ -142,10 +142,10 @@ def _grade(facts: QuestionFacts, text: str) -> dict[str, Any]:
 
 def _grade_item(text: str) -> str:
     # A single grade's prompt and one item of a combined prompt share the item's lines,
-    # from the question lines to the end of the student's answer.
+    # from the question lines to the item's end line.
     start = text.find(f"{tk.QUESTION_ID_LINE}:")
-    end = text.find(">>>", start)
-    return text[start : end + 3] if start >= 0 and end >= 0 else text
+    end = text.rfind(tk.ITEM_END_LINE)
+    return text[start:end] if 0 <= start < end else text
 
 
 def _stable_seed(text: str) -> int:

@@ -130,9 +130,10 @@ def test_resume_after_a_crash_runs_only_the_missing_tasks(
     header, tasks = _task_lines(journal)
     assert len(tasks) == 10
     kept = tasks[: len(tasks) // 2]
-    # What a crash leaves: the header, half the records, and a torn line.
+    # What a crash leaves: the header, half the records, and a torn line; no results.
     journal.write_text("\n".join([*header, *kept]) + '\n{"type": "ta', encoding="utf-8")
     (root / "results" / "rubrics.json").unlink()
+    (root / "results" / "answer_keys.json").unlink()
     sim.reset_stats()
 
     resumed = _invoke("--assignment", "exam1", "--resume", **_simulated(sim))

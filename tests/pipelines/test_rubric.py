@@ -236,6 +236,9 @@ def test_budget_stop_marks_the_rest_not_started_and_resumable(exam: Path) -> Non
     render_outcome(outcome, Console(file=shown, width=200))
     assert "cost budget reached" in shown.getvalue()
     assert f"not started: {outcome.not_started[0]}" in shown.getvalue()
+    paid = len(client.calls)
     resumed = _run(client, resume=True)
     assert resumed.exit_code == 0
-    assert resumed.tasks_resumed >= 1
+    # What finished before the stop is on disk and kept: only the rest is asked for.
+    assert len(client.calls) - paid == 9 - outcome.tasks_done
+    assert any("whose inputs are unchanged" in notice for notice in resumed.notices)
