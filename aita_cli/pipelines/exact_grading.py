@@ -9,7 +9,7 @@ review.md. The task never calls anything: `answer_without_call` always answers.
 
 from __future__ import annotations
 
-from aita_cli.domain.exact_scoring import ExactScore, score_choice, score_number
+from aita_cli.domain.exact_scoring import ExactScore, choice_options, score_choice, score_number
 from aita_cli.domain.grades import CriterionScore, QuestionGrade
 from aita_cli.domain.models import AnswerKey, QuestionType
 from aita_cli.domain.provenance import TEMPLATE_SOURCE
@@ -51,8 +51,11 @@ class ExactGradeTask(GradeTask):
 
     def _score(self, key: AnswerKey) -> ExactScore:
         answer = self.answer().text
-        if self.inputs.context.question.question_type is QuestionType.MULTIPLE_CHOICE:
-            return score_choice(answer, key.correct_answer, key.alternative_answers)
+        question = self.inputs.context.question
+        if question.question_type is QuestionType.MULTIPLE_CHOICE:
+            # The options map letters and texts both ways: "Paris" for the key "B".
+            options = choice_options(question.question_text)
+            return score_choice(answer, key.correct_answer, key.alternative_answers, options)
         try:
             return score_number(answer, key.correct_answer, self.inputs.tolerance)
         except ValueError:

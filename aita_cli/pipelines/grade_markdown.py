@@ -19,7 +19,13 @@ from aita_cli.pipelines.files import plain_number
 if TYPE_CHECKING:  # grade_output imports this module; the document is only a type here
     from aita_cli.pipelines.grade_output import GradesDocument
 
-__all__ = ["feedback_markdown", "fenced_block", "inline_text", "review_markdown"]
+__all__ = [
+    "feedback_markdown",
+    "fenced_block",
+    "inline_text",
+    "needs_a_person",
+    "review_markdown",
+]
 
 # Characters Markdown or HTML may act on anywhere in a line (`&` starts an entity, `$`
 # maths on GitHub, `~` strikethrough, a trailing `#` closes a heading); a backslash
@@ -30,6 +36,9 @@ _LINE_START = re.compile(r"^([+=\-])")
 _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 _BACKTICK_RUN = re.compile(r"`+")
 _HAS_POINTS = frozenset({"graded", "overridden"})
+# What a student reads for a question that failed or is not graded: why (a server's
+# error, an offline reason) is for the instructor, in review.md and grades.json.
+_NOT_GRADED = "not graded yet"
 
 
 def inline_text(text: str) -> str:
@@ -91,7 +100,8 @@ def _quoted(text: str) -> list[str]:
     return [f"> {line}" if line else ">" for line in text_lines(text)]
 
 
-def _needs_a_person(grade: QuestionGrade) -> bool:
+def needs_a_person(grade: QuestionGrade) -> bool:
+    """Whether a person must look at the question: it is flagged, or it failed."""
     return grade.needs_review or grade.status == "failed"
 
 
@@ -100,7 +110,7 @@ def _review_items(doc: GradesDocument) -> dict[str, list[tuple[str, QuestionGrad
     items: dict[str, list[tuple[str, QuestionGrade]]] = {}
     for student in sorted(doc.students, key=lambda grades: natural_key(grades.student)):
         for grade in student.questions:
-            if _needs_a_person(grade):
+            if needs_a_person(grade):
                 items.setdefault(grade.question_id, []).append((student.student, grade))
     return items
 
@@ -186,14 +196,8 @@ def _feedback_summary(student: StudentGrades) -> list[str]:
         f"- Status: incomplete — {len(missing)} of {len(student.questions)} questions are "
         "not graded yet; they are not counted as 0:",
     ]
-    lines += [f"  - Question {inline_text(g.question_id)}: {_why_missing(g)}" for g in missing]
+    lines += [f"  - Question {inline_text(g.question_id)}: {_NOT_GRADED}" for g in missing]
     return [*lines, ""]
-
-
-def _why_missing(grade: QuestionGrade) -> str:
-    reason = grade.error or "; ".join(grade.review_reasons)
-    label = "failed" if grade.status == "failed" else "not graded yet"
-    return f"{label} ({inline_text(reason)})" if reason.strip() else label
 
 
 def _feedback_question(grade: QuestionGrade, question: Question | None) -> list[str]:
@@ -203,10 +207,12 @@ def _feedback_question(grade: QuestionGrade, question: Question | None) -> list[
         if grade.status == "overridden" or grade.source == "instructor":
             heading += " (instructor's grade)"
     else:
-        heading += f"{_why_missing(grade)}, out of {plain_number(grade.possible)} points"
+        heading += f"{_NOT_GRADED}, out of {plain_number(grade.possible)} points"
     lines = [heading, ""]
     if question is not None:
         lines += [*_quoted(question.question_text), ""]
+    if grade.status not in _HAS_POINTS:
+        return lines  # a proposal nobody has confirmed is not for the student yet
     if grade.criteria:
         lines += [*_criteria_lines(grade), ""]
     if grade.feedback.strip():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from aita_cli.pipelines.files import (
     write_json_atomic,
     write_text_atomic,
 )
-from aita_cli.pipelines.grade_markdown import feedback_markdown, review_markdown
+from aita_cli.pipelines.grade_markdown import feedback_markdown, needs_a_person, review_markdown
 
 __all__ = [
     "CANVAS_FILE",
@@ -58,12 +59,15 @@ _HAS_POINTS = frozenset({"graded", "overridden"})
 # the row of maxima by "Points Possible" in the first column.
 _CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 _CANVAS_POINTS_POSSIBLE = "Points Possible"
-# A spreadsheet evaluates a cell starting with one of these as a formula (OWASP, "CSV
-# Injection"), so a roster name like "=HYPERLINK(...)" could run when the instructor
+# A spreadsheet evaluates a cell starting with "=", "@", "+" or "-" as a formula (OWASP,
+# "CSV Injection"), so a roster name like "=HYPERLINK(...)" could run when the instructor
 # opens the file. Such a text cell gets a leading apostrophe, which spreadsheets show as
-# text; the text stays readable. Score cells are numbers we format ourselves and are
-# never touched, or Canvas would read "'-" instead of a score.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# text; the text stays readable. But a sign followed only by digits ("-1", "+44") is a
+# plain number to a spreadsheet, not a formula, and Canvas matches students by their
+# ID and SIS cells exactly: "'-1" there would match nobody. So only a sign followed by
+# something other than digits is guarded. Score cells are numbers we format ourselves
+# and are never touched, or Canvas would read "'-" instead of a score.
+_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?!\d+\Z))")
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def gradebook_csv(doc: GradesDocument) -> str:
                 plain_number(grades.possible),
                 plain_number(grades.percent),
                 grades.status,
-                "yes" if any(grade.needs_review for grade in grades.questions) else "no",
+                "yes" if any(needs_a_person(grade) for grade in grades.questions) else "no",
             ]
         )
     return _csv_text(rows)
@@ -166,7 +170,7 @@ def _points_cell(grade: QuestionGrade | None) -> str:
 
 
 def _text_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _FORMULA.match(text) else text
 
 
 def _csv_text(rows: list[list[str]]) -> str:

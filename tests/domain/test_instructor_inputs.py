@@ -78,3 +78,43 @@ def test_the_roster_needs_a_student_column_and_no_twice_listed_student(tmp_path:
     _write(tmp_path, "roster.csv", "student\nalice\nalice\n")
     with pytest.raises(InputError, match="line 3: student 'alice' is listed twice"):
         load_roster(tmp_path, "quiz")
+
+
+def test_answers_may_be_numbers_but_tolerances_and_points_must_be(tmp_path: Path) -> None:
+    keys_given = {"2": {"correct_answer": 60, "alternative_answers": [2.5, "sixty"]}}
+    _write(tmp_path, "user_answer_keys.json", keys_given)
+    key = load_user_answer_keys(tmp_path, "quiz", EXAM)["2"]
+    assert (key.correct_answer, key.alternative_answers) == ("60", ["2.5", "sixty"])
+    for tolerance in (True, "0.5"):
+        _write(
+            tmp_path,
+            "user_answer_keys.json",
+            {"2": {"correct_answer": "6", "tolerance": tolerance}},
+        )
+        with pytest.raises(InputError, match=r"question 2: tolerance: must be a number"):
+            load_user_answer_keys(tmp_path, "quiz", EXAM)
+    _write(tmp_path, "user_answer_keys.json", {"1": {"correct_answer": True}})
+    with pytest.raises(InputError, match=r"correct_answer: must be text or a number"):
+        load_user_answer_keys(tmp_path, "quiz", EXAM)
+    for points in (True, "1"):
+        _write(tmp_path, "grade_overrides.json", {"alice": {"1": {"points": points}}})
+        with pytest.raises(
+            InputError, match=r"student alice, question 1: points: must be a number"
+        ):
+            load_grade_overrides(tmp_path, "quiz", EXAM)
+
+
+def test_the_roster_header_is_read_as_canvas_and_spreadsheets_write_it(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "roster.csv",
+        " Student ,Name,ID,SIS User ID,SIS Login ID,SECTION\nalice,Alice A,101,u1,a@x,A\n",
+    )
+    roster = load_roster(tmp_path, "quiz")
+    assert roster is not None
+    entry = roster[0]
+    assert (entry.student, entry.name, entry.id, entry.section) == ("alice", "Alice A", "101", "A")
+    assert (entry.sis_user_id, entry.sis_login_id) == ("u1", "a@x")
+    _write(tmp_path, "roster.csv", "Student,student\nalice,bob\n")
+    with pytest.raises(InputError, match="the column 'student' is in the header twice"):
+        load_roster(tmp_path, "quiz")

@@ -166,7 +166,8 @@ def test_gradebook_rows_in_natural_order_with_blank_cells_for_failed_and_ungrade
         "needs_review",
     ]
     assert rows[1] == ["s1", "Ada Lovelace", "3", "", "0", "3", "12", "25", "incomplete", "yes"]
-    assert rows[2] == ["s2", "", "2.5", "", "2", "4.5", "12", "37.5", "incomplete", "no"]
+    # A failed question needs a person even when nothing flagged it.
+    assert rows[2] == ["s2", "", "2.5", "", "2", "4.5", "12", "37.5", "incomplete", "yes"]
     # A formula-looking name is kept as text; the overridden grade counts.
     assert rows[3] == [
         "s10",
@@ -373,7 +374,51 @@ def test_feedback_marks_instructor_grades_and_never_shows_a_zero_for_missing() -
     incomplete = feedback_markdown(doc, s2)
     assert "- Total so far: 4.5 of 12 points (37.5%), not final" in incomplete
     assert "1 of 3 questions are not graded yet; they are not counted as 0" in incomplete
-    assert "  - Question q2: failed (timed out after 3 retries)" in incomplete
-    assert "## Question q2 — failed (timed out after 3 retries), out of 6 points" in incomplete
+    assert "  - Question q2: not graded yet\n" in incomplete
+    assert "## Question q2 — not graded yet, out of 6 points" in incomplete
     assert "0 of 6" not in incomplete
     assert "- Correct: 2.5 of 4" in incomplete
+
+
+def test_feedback_never_shows_a_student_the_error_or_the_reason_it_is_not_graded() -> None:
+    doc = _doc()
+    server = "http://127.0.0.1:8080/v1 server error (502)"
+    failed = QuestionGrade(question_id="q3", status="failed", possible=2, error=server)
+    s1 = StudentGrades.from_questions("s1", [_graded("q1", 3, 4), _ungraded("q2", 6), failed])
+    text = feedback_markdown(doc, s1)
+    for qid, possible in (("q2", 6), ("q3", 2)):
+        assert f"  - Question {qid}: not graded yet\n" in text
+        assert f"## Question {qid} — not graded yet, out of {possible} points\n" in text
+    for internal in ("127.0.0.1", "502", "offline", "script", "failed"):
+        assert internal not in text
+    assert server in review_markdown(_doc_with(s1))
+    assert grades_json(_doc_with(s1))["students"][0]["questions"][2]["error"] == server
+
+
+def _doc_with(*students: StudentGrades) -> GradesDocument:
+    doc = _doc()
+    return GradesDocument(doc.assignment, doc.exam, list(students), doc.roster, doc.answers,
+                          doc.rubrics)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("-1", "-1"),
+        ("+44", "+44"),
+        ("S1001", "S1001"),
+        ("1001", "1001"),
+        ("=1+2", "'=1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+44+cmd", "'+44+cmd"),
+        ("-2+3", "'-2+3"),
+        ("-", "'-"),
+        ("+A1", "'+A1"),
+    ],
+)
+def test_canvas_guards_only_cells_that_could_be_formulas(cell: str, written: str) -> None:
+    entry = RosterEntry(student="s10", name="Ann", id=cell, sis_user_id=cell,
+                        sis_login_id=cell, section=cell)  # fmt: skip
+    result = canvas_csv(_doc([entry]))
+    assert result is not None
+    assert _rows(result[0])[2] == ["Ann", written, written, written, written, "11"]
