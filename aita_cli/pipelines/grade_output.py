@@ -205,9 +205,9 @@ def canvas_csv(doc: GradesDocument) -> tuple[str, list[str]] | None:
             no_grades.append(f"canvas.csv: {entry.student} is on the roster but has no grades")
             continue
         if grades.status == "incomplete":
-            blank.append(_incomplete_warning(grades))
+            blank.append(grades.student)
         rows.append(_canvas_row(entry, grades))
-    return _csv_text(rows), [*not_listed, *no_grades, *blank]
+    return _csv_text(rows), [*not_listed, *no_grades, *_incomplete_warning(blank)]
 
 
 def _canvas_header(exam: ExamSpec) -> list[str]:
@@ -225,12 +225,18 @@ def _canvas_row(entry: RosterEntry, grades: StudentGrades) -> list[str]:
     return [*(_text_cell(cell) for cell in [*identity, entry.section]), score]
 
 
-def _incomplete_warning(grades: StudentGrades) -> str:
-    missing = [g.question_id for g in grades.questions if g.status not in _HAS_POINTS]
-    return (
-        f"canvas.csv: {grades.student} is incomplete (not graded yet: {', '.join(missing)}); "
-        "score left blank"
+def _incomplete_warning(students: list[str]) -> list[str]:
+    """One line for every incomplete student (a class may have hundreds); review.md
+    says which questions each still needs."""
+    if not students:
+        return []
+    shown = ", ".join(students[:10]) + (
+        f" and {len(students) - 10} more" if len(students) > 10 else ""
     )
+    return [
+        f"canvas.csv: score left blank for {len(students)} incomplete student(s) "
+        f"(not graded yet): {shown}"
+    ]
 
 
 def write_grade_outputs(grades_dir: Path, doc: GradesDocument) -> tuple[list[Path], list[str]]:

@@ -197,7 +197,7 @@ def test_canvas_csv_follows_the_import_format_and_leaves_incomplete_scores_blank
     assert warnings == [
         "canvas.csv: s2 is graded but not on the roster; left out",
         "canvas.csv: s99 is on the roster but has no grades",
-        "canvas.csv: s1 is incomplete (not graded yet: q2); score left blank",
+        "canvas.csv: score left blank for 1 incomplete student(s) (not graded yet): s1",
     ]
 
 
