@@ -104,10 +104,11 @@ def _tables(outcome: GradeOutcome) -> list[RenderableType]:
         table.add_column(name, justify="left" if name in ("student", "status") else "right")
     for grades in students[: MAX_LISTED * 5]:
         flagged = sum(1 for question in grades.questions if question.needs_review)
+        scored = any(question.points is not None for question in grades.questions)
         table.add_row(
             escape(grades.student),
-            f"{grades.total:g} / {grades.possible:g}",
-            f"{grades.percent:.1f}%",
+            f"{grades.total:g} / {grades.possible:g}" if scored else f"— / {grades.possible:g}",
+            f"{grades.percent:.1f}%" if scored else "—",
             grades.status,
             str(flagged),
         )

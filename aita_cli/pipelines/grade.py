@@ -133,9 +133,12 @@ def _execute(
     if not tasks:
         return None
     started = clock()
+    kept = {id(task.inputs.previous) for task in plan.grade_tasks if task.inputs.previous}
 
     def note_first_grade(result: TaskResult) -> None:
-        if detail.first_grade_s is None and result.success and result.task_id.startswith("grade/"):
+        # The first grade made in this run: one kept from the last run is not news.
+        fresh = result.success and id(result.result) not in kept
+        if detail.first_grade_s is None and fresh and result.task_id.startswith("grade/"):
             detail.first_grade_s = clock() - started
 
     return context.executor.execute_batch(
@@ -172,7 +175,6 @@ def _write_all(
         roster=plan.inputs.roster,
         answers=answers_by_student(transcripts),
         rubrics={r.question.question_id: r.rubric for r in results if r.rubric is not None},
-        output_names={s.output_name: s.output_name for s in plan.everyone},
     )
     paths, warnings = write_grade_outputs(grades_dir(context), document)
     report, report_warnings = _write_reports(context)

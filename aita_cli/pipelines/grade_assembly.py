@@ -19,7 +19,13 @@ from aita_cli.execution.results import BatchExecutionResult, TaskResult
 from aita_cli.pipelines.grade_inputs import grade_task_id
 from aita_cli.pipelines.grade_plan import GradePlan
 
-__all__ = ["FailedItem", "assemble_grades", "failed_items", "overridden_grade"]
+__all__ = [
+    "FailedItem",
+    "answers_by_student",
+    "assemble_grades",
+    "failed_items",
+    "overridden_grade",
+]
 
 _NOT_YET = "not graded yet"
 _STOPPED = "not graded yet: the run stopped before it (continue with --resume)"

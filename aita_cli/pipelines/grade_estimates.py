@@ -51,6 +51,9 @@ def plan_stages(context: RunContext, plan: GradePlan) -> list[StagePlan]:
     ]
     pages = [task for group in plan.page_tasks.values() for task in group]
     model_grades = [task for task in plan.grade_tasks if not isinstance(task, ExactGradeTask)]
+    # A grade whose inputs are all on disk already knows whether it will be kept.
+    kept = [task for task in model_grades if not task.dependencies and _kept(task)]
+    paid = [task for task in model_grades if task not in kept]
     kept_pages = sum(len(s.pages) for s in plan.students if s.output_name in plan.kept_transcripts)
     return [
         _stage(context, "answer keys", keys, _KEY_REPLY, len(plan.known_keys)),
@@ -60,8 +63,8 @@ def plan_stages(context: RunContext, plan: GradePlan) -> list[StagePlan]:
             COMPLETION_TOKENS_PER_PAGE, kept_pages, vision=True,
         ),
         _stage(
-            context, "grades", [_grade_tokens(task) for task in model_grades], _GRADE_REPLY,
-            0, count=len(plan.grade_tasks),
+            context, "grades", [_grade_tokens(task) for task in paid], _GRADE_REPLY,
+            len(kept), count=len(plan.grade_tasks) - len(kept),
         ),
     ]  # fmt: skip
 
@@ -78,6 +81,13 @@ def _stage(
 ) -> StagePlan:
     estimate = estimate_cost(context, sum(prompts), reply * len(prompts), vision=vision)
     return StagePlan(name, len(prompts) if count is None else count, reused, estimate)
+
+
+def _kept(task: GradeTask) -> bool:
+    try:
+        return task.answer_without_call() is task.inputs.previous is not None
+    except Exception:
+        return False
 
 
 def _message_tokens(task: LLMTask) -> int:

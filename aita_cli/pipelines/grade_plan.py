@@ -34,6 +34,7 @@ from aita_cli.errors import InputError
 from aita_cli.execution.tasks import LLMTask
 from aita_cli.pipelines.exact_grading import ExactGradeTask
 from aita_cli.pipelines.grade_inputs import GradeInputs, RenderSettings, StudentAnswer
+from aita_cli.pipelines.grade_output import GRADES_FILE
 from aita_cli.pipelines.grade_tasks import GradeTask
 from aita_cli.pipelines.rubric import question_contexts
 from aita_cli.pipelines.rubric_output import read_rubric_results
@@ -54,16 +55,14 @@ from aita_cli.pipelines.transcript_store import (
 )
 
 __all__ = [
-    "GRADES_FILE",
     "GradePlan",
     "InstructorInputs",
     "grades_dir",
     "load_instructor_inputs",
     "plan_grading",
     "read_previous_grades",
+    "select_questions",
 ]
-
-GRADES_FILE = "grades.json"
 
 
 def grades_dir(context: RunContext) -> Path:

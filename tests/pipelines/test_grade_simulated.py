@@ -192,3 +192,67 @@ def test_sharing_calls_saves_requests_and_changes_no_grade(
     assert requests[1] == 10
     assert requests[8] == 4
     assert grades[1] == grades[8]
+
+
+def _edit_question(data_dir: Path, qid: str, text: str) -> None:
+    exam_file = data_dir / "quiz" / "exam.json"
+    exam = json.loads(exam_file.read_text())
+    next(q for q in exam["questions"] if q["question_id"] == qid)["question_text"] = text
+    exam_file.write_text(json.dumps(exam))
+
+
+def test_editing_one_question_pays_only_for_that_question(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    assert _grade(simulator, data_dir).exit_code == 0
+    first = simulator.stats()["completions"]
+    _edit_question(data_dir, "2a", "Compute 7 times 6.")
+
+    again = _grade(simulator, data_dir)
+
+    assert again.exit_code == 0, again.output
+    # Its answer key and rubric, and its three students' grades: nothing else.
+    assert simulator.stats()["completions"] - first == 5
+    rubrics = json.loads((data_dir / "quiz" / "results" / "rubrics.json").read_text())
+    assert rubrics["complete"] is True
+
+
+def test_a_narrowed_run_leaves_the_other_questions_entries_as_they_were(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    assert _grade(simulator, data_dir).exit_code == 0
+    rubrics_file = data_dir / "quiz" / "results" / "rubrics.json"
+    before = {e["question_id"]: e for e in json.loads(rubrics_file.read_text())["rubrics"]}
+    _edit_question(data_dir, "10", "Explain why sunsets are red.")
+
+    assert _grade(simulator, data_dir, "--question", "1").exit_code == 0
+
+    after = {e["question_id"]: e for e in json.loads(rubrics_file.read_text())["rubrics"]}
+    assert after["10"] == before["10"]  # stale now, but kept as it was (and still stale)
+    assert after["1"]["status"] == "ok"
+    essay = next(q for q in _grades(data_dir)["students"][0]["questions"]
+                 if q["question_id"] == "10")  # fmt: skip
+    assert essay["status"] == "graded"  # not selected: last run's grade stays
+
+
+def test_a_budget_stop_keeps_earlier_grades_and_resume_pays_only_for_the_rest(
+    simulator: RunningSimulator, data_dir: Path
+) -> None:
+    assert _grade(simulator, data_dir).exit_code == 0
+    first = simulator.stats()["completions"]
+    before = _points(_grades(data_dir))
+    _edit_question(data_dir, "2a", "Compute 7 times 6.")
+
+    stopped = _grade(simulator, data_dir, "--max-cost", "0.000001", "--workers", "1")
+
+    assert stopped.exit_code == 3, stopped.output
+    kept = _points(_grades(data_dir))
+    assert kept[("alice", "1")] == before[("alice", "1")]  # not lost to the stop
+    resumed = _grade(simulator, data_dir, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert simulator.stats()["completions"] - first == 5  # 2a's key, rubric, 3 grades
+    after = _points(_grades(data_dir))
+    assert {k: v for k, v in after.items() if k[1] != "2a"} == {
+        k: v for k, v in before.items() if k[1] != "2a"
+    }
+    assert all(after[(s, "2a")][0] == "graded" for s in STUDENTS)

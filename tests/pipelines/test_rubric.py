@@ -198,14 +198,20 @@ def test_resume_keeps_complete_results_even_without_their_journal(
     assert len(client.calls) == first_calls
 
 
-def test_results_for_a_changed_exam_are_not_complete(exam: Path) -> None:
+def test_editing_one_question_makes_only_its_key_and_rubric_again(exam: Path) -> None:
     client = ScriptedLLMClient(_synthesized)
     _run(client)
+    paid = len(client.calls)
     exam_file = exam / "exam.json"
     data = json.loads(exam_file.read_text())
     data["questions"][0]["question_text"] = "Which planet is the smallest?"
     exam_file.write_text(json.dumps(data))
-    assert not _run(client).detail.kept_existing
+    again = _run(client)
+    assert not again.detail.kept_existing
+    assert len(client.calls) - paid == 2  # that question's answer key and rubric
+    assert any("whose inputs are unchanged" in notice for notice in again.notices)
+    keys = read_json(exam / "results" / "answer_keys.json")
+    assert keys["complete"] is True
 
 
 def test_dry_run_plans_without_calls_or_writes(exam: Path, tmp_path: Path) -> None:
