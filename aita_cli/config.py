@@ -7,6 +7,7 @@ environment, which beats `.env`, which beats the defaults. Any invalid value bec
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,6 +44,13 @@ _ACCEPTS: dict[str, str] = {
 }
 
 
+def default_cache_dir() -> Path:
+    """Where the response cache and cost ledger live unless AITA_CACHE_DIR says: the
+    user's cache directory ($XDG_CACHE_HOME/aita, else ~/.cache/aita)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "aita"
+
+
 class Settings(BaseSettings):
     """Everything aita can be told through the environment; the README lists each
     variable with its default (docs/architecture.md, "Settings")."""
@@ -63,6 +71,8 @@ class Settings(BaseSettings):
     max_retries: int = Field(3, ge=0)
     checkpoint_dir: Path = Path("./checkpoints")
     data_dir: Path = Path("./data")
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    no_cache: bool = False  # never answer a request from the response cache
     provider: ProviderName = "auto"
     openrouter_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENROUTER_API_KEY", "openrouter_api_key")
@@ -125,6 +135,7 @@ _FLAGS: dict[str, str] = {
     "provider": "--provider",
     "model": "--model",
     "data_dir": "--data-dir",
+    "no_cache": "--no-cache",
 }
 
 

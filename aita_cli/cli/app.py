@@ -7,7 +7,7 @@ import sys
 import typer
 
 from aita_cli import __version__
-from aita_cli.cli import generate_rubric, grade, report, simulate, transcribe
+from aita_cli.cli import costs, generate_rubric, grade, report, simulate, status, transcribe
 from aita_cli.cli.errors import stderr
 from aita_cli.cli.help_format import AitaGroup
 from aita_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE
@@ -41,6 +41,8 @@ generate_rubric.register(app)
 transcribe.register(app)
 grade.register(app)
 report.register(app)
+status.register(app)
+costs.register(app)
 simulate.register(app)
 
 

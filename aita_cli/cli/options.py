@@ -88,6 +88,13 @@ ProviderOpt = Annotated[
     ),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id \\[env: AITA_MODEL].")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Ask the model even when the cache holds the reply \\[env: AITA_NO_CACHE].",
+    ),
+]
 StudentOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -111,6 +118,7 @@ _SHARED: dict[str, Any] = {
     "tpm": TpmOpt,
     "provider": ProviderOpt,
     "model": ModelOpt,
+    "no_cache": NoCacheOpt,
 }
 _PARAMETERS = [
     inspect.Parameter(

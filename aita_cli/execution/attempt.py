@@ -12,21 +12,16 @@ ledgers, the rate limiter and the in-flight count.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aita_cli.errors import LLMError, LLMTimeoutError, RateLimitError, ResponseValidationError
-from aita_cli.execution.admission import AdmissionControl, Signal, signal_of
-from aita_cli.execution.cost_ledger import CostLedger
+from aita_cli.execution.admission import Signal, signal_of
+from aita_cli.execution.batch_state import BatchContext, Finished, Job, Outcome
 from aita_cli.execution.provider_limits import obey_headers, reserve_tokens, settle_tokens
-from aita_cli.execution.rate_limiter import RateLimitCancelled, TokenBucketRateLimiter
+from aita_cli.execution.rate_limiter import RateLimitCancelled
 from aita_cli.execution.results import TaskResult
-from aita_cli.execution.retry import RetryPolicy
-from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
-from aita_cli.execution.token_budget import TokenBudget
-from aita_cli.llm.base import LLMClient
+from aita_cli.execution.tasks import LLMTask
+from aita_cli.llm.base import LLMResponse
 from aita_cli.llm.messages import LLMMessage, as_messages
 from aita_cli.usage import Usage
 
@@ -38,91 +33,15 @@ _CORRECTION = (
 )
 
 
-@dataclass(eq=False)
-class Job:
-    """One model request and its history: which tasks it answers, what it cost so far."""
-
-    task: LLMTask  # what is sent: the task itself, or the combined task
-    members: list[int]  # positions of the original tasks this request answers
-    leader: BatchableLLMTask | None = None  # for a combined request: who splits the result
-    solo: bool = False  # never combine again (it went missing from a combined result)
-    retries: int = 0
-    attempts: int = 0
-    follow_up: list[LLMMessage] = field(default_factory=list)  # re-ask conversation so far
-    usage: Usage = field(default_factory=Usage)
-    cost: float = 0.0
-    cost_is_estimate: bool = False
-    first_started: float | None = None
-    last_reply: str | None = None
-    granted_at: float = 0.0  # when the rate limiter let the latest attempt through
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """A task the attempt finished, for the scheduler to publish and journal."""
-
-    position: int
-    result: TaskResult  # a success's `on_success` hook has run (in the worker)
-    fingerprint: str = ""  # of a success's request, for the journal ("" without one)
-
-
-@dataclass(eq=False)
-class Outcome:
-    """What an attempt tells the scheduler; only the scheduler acts on it."""
-
-    job: Job
-    finished: list[Finished] = field(default_factory=list)
-    retry_at: list[tuple[float, Job]] = field(default_factory=list)
-    cancelled: bool = False  # stopped before the call: nothing was sent
-    fatal_error: Exception | None = None  # an error every task left would hit
-    rate_limit_wait_s: float = 0.0
-    error: Exception | None = None  # why this attempt failed, if it did
-
-
-@dataclass(eq=False)
-class BatchContext:
-    """What every attempt of one batch reads; workers write only the thread-safe parts
-    (the ledgers, the limiter, `stop`, `in_flight_tasks`)."""
-
-    tasks: Sequence[LLMTask]
-    client: LLMClient
-    limiter: TokenBucketRateLimiter
-    policy: RetryPolicy  # owns the retry cap
-    admission: AdmissionControl  # the executor's: concurrency learnt per model
-    tokens: TokenBudget | None  # the executor's tokens-per-minute budget, if one is set
-    ledger: CostLedger  # the executor's: the budget spans batches
-    batch_ledger: CostLedger  # this batch's metrics
-    max_cost: float | None
-    stop: threading.Event
-    clock: Callable[[], float]
-    journaling: bool  # whether successes need a request fingerprint for the journal
-    limiter_learns: bool = True  # False: the baseline that learns nothing (benchmarks)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    in_flight_tasks: int = 0  # tasks whose attempt a worker is running right now
-
-    def budget_reached(self) -> bool:
-        return self.ledger.reached(self.max_cost)
-
-    def charge(self, job: Job, usage: Usage | None, cost: float, estimate: bool) -> None:
-        self.ledger.charge(usage, cost, estimate)
-        self.batch_ledger.charge(usage, cost, estimate)
-        if usage is not None:
-            job.usage = job.usage + usage
-        job.cost += cost
-        job.cost_is_estimate = job.cost_is_estimate or (estimate and cost > 0)
-
-    def add_in_flight(self, tasks: int) -> None:
-        # Several workers at once: `+=` on an attribute is not atomic.
-        with self._lock:
-            self.in_flight_tasks += tasks
-
-
 def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
     """Run one attempt of `job` and say how it ended; never raises (a bug fails the
     job's tasks instead)."""
     try:
         if ctx.stop.is_set():
             return Outcome(job, cancelled=True)
+        answered = _from_cache(ctx, job)
+        if answered is not None:  # no pacing, no slot, no cost: nothing was sent
+            return answered
         gate = ctx.admission.for_model(_model_of(ctx, job.task))
         sent_with = gate.acquire(ctx.stop)
         if sent_with is None:
@@ -139,6 +58,29 @@ def run_attempt(ctx: BatchContext, job: Job) -> Outcome:
     except Exception as error:  # a bug in a task hook or in the engine itself
         outcome = Outcome(job, finished=_failures(ctx, job, job.members, error))
     return outcome
+
+
+def _from_cache(ctx: BatchContext, job: Job) -> Outcome | None:
+    """The first request of a job, answered from the response cache when it holds it:
+    a combined job when every member's own reply is there (however it was asked last
+    time), else the combined request itself."""
+    if ctx.accounting is None or job.attempts or job.follow_up:
+        return None
+    model = _model_of(ctx, job.task)
+    if job.leader is not None:
+        alone = [ctx.accounting.look_up(ctx.tasks[p], model) for p in job.members]
+        if all(found.hit for found in alone):
+            job.cached = True
+            return Outcome(job, finished=[
+                _success(ctx, job, position, found.result, len(job.members))
+                for position, found in zip(job.members, alone, strict=True)
+            ])  # fmt: skip
+    found = ctx.accounting.look_up(job.task, model)
+    job.prepared, job.cache_key = found.messages, found.key
+    if not found.hit:
+        return None
+    job.cached = True
+    return _after_success(ctx, job, found.result)
 
 
 def _paced(ctx: BatchContext, job: Job) -> Outcome:
@@ -176,7 +118,8 @@ class _Cancelled(Exception):
 
 
 def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
-    messages = as_messages(job.task.build_messages()) + job.follow_up
+    messages = (job.prepared or as_messages(job.task.build_messages())) + job.follow_up
+    job.prepared = None  # a retry builds them again: nothing rendered is kept
     params = dict(job.task.get_llm_params())
     reserved = reserve_tokens(ctx.tokens, messages, ctx.stop)
     if reserved is None:
@@ -191,6 +134,7 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
         # A timed-out call probably ran (and was counted); a refused one was not.
         settle_tokens(ctx.tokens, reserved, error.usage, counted=isinstance(error, LLMTimeoutError))
         ctx.charge(job, error.usage, error.cost, error.cost_is_estimate)
+        _ledger(ctx, job, params, error, error)
         raise
     settle_tokens(ctx.tokens, reserved, response.usage)
     if ctx.limiter_learns:
@@ -198,9 +142,28 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
     ctx.charge(job, response.usage, response.cost, response.cost_is_estimate)
     job.last_reply = response.content
     try:
-        return job.task.parse_response(response.content)
+        result = job.task.parse_response(response.content)
     except Exception as error:  # any parse failure (json, pydantic, int()): re-ask
-        raise _as_validation_error(error) from error
+        invalid = _as_validation_error(error)
+        _ledger(ctx, job, params, response, invalid)
+        raise invalid from error
+    _ledger(ctx, job, params, response, None)
+    if ctx.accounting is not None and not job.follow_up:
+        ctx.accounting.remember(job.cache_key, response)  # only a reply the task accepted
+    return result
+
+
+def _ledger(
+    ctx: BatchContext,
+    job: Job,
+    params: dict[str, Any],
+    paid: LLMResponse | LLMError,
+    error: Exception | None,
+) -> None:
+    """The attempt's row in the cost ledger: what it cost, and how it ended."""
+    if ctx.accounting is not None:
+        model = params.get("model") or ctx.client.model_for(vision=bool(params.get("vision")))
+        ctx.accounting.record_call(job.task.task_id, str(model), paid, error)
 
 
 def _as_validation_error(error: Exception) -> ResponseValidationError:
@@ -266,6 +229,9 @@ def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
         task_id = ctx.tasks[position].task_id
         if task_id in parts:
             outcome.finished.append(_success(ctx, job, position, parts[task_id], share))
+            if ctx.accounting is not None and not job.cached:
+                member = ctx.tasks[position]
+                ctx.accounting.remember_alone(member, _model_of(ctx, member), parts[task_id])
         else:
             _retry_alone(ctx, job, position, outcome)
     return outcome
@@ -372,4 +338,5 @@ def _result(
         usage=usage,
         cost=cost,
         cost_is_estimate=job.cost_is_estimate,
+        cached=job.cached,
     )

@@ -21,9 +21,10 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from aita_cli.config import Settings, load_settings
+from aita_cli.execution.accounting import Accounting, LedgerScope, new_run_id
 from aita_cli.execution.admission import AdmissionControl
-from aita_cli.execution.attempt import BatchContext
 from aita_cli.execution.batch_journal import OpenedJournal, open_batch_journal
+from aita_cli.execution.batch_state import BatchContext
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.graph import TaskGraph
@@ -36,6 +37,7 @@ from aita_cli.execution.tasks import LLMTask
 from aita_cli.execution.token_budget import TokenBudget
 from aita_cli.execution.worker_pool import WorkerPool
 from aita_cli.llm.base import LLMClient
+from aita_cli.store import Store
 
 __all__ = ["ParallelLLMExecutor", "create_executor"]
 
@@ -89,6 +91,8 @@ class ParallelLLMExecutor:
         interrupt_grace: float = 5.0,
         tokens_per_minute: float | None = None,
         adaptive: bool = True,
+        store: Store | None = None,
+        use_cache: bool = True,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -116,6 +120,11 @@ class ParallelLLMExecutor:
             TokenBudget(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None
         )
         self.cost_ledger = CostLedger()
+        # The SQLite ledger and response cache (`store`), when the owner opened one: each
+        # batch records every attempt there, and answers repeated requests from it.
+        self.store = store
+        self.use_cache = use_cache
+        self.run_id = new_run_id()
         self._clock = clock
         self._sleep = sleep
         self._pool = WorkerPool(max_workers)
@@ -123,6 +132,7 @@ class ParallelLLMExecutor:
         self._stop = threading.Event()
         self._batch_lock = threading.Lock()
         self._batch_thread: int | None = None  # the thread running a batch, if any
+        self._accounting: Accounting | None = None
         self._abandoned = False
         self._closed = False
 
@@ -162,6 +172,8 @@ class ParallelLLMExecutor:
         resume_from_checkpoint: bool = False,
         on_task_complete: Callable[[TaskResult], None] | None = None,
         description: str | None = None,
+        *,
+        ledger_scope: tuple[str, str] | None = None,
     ) -> BatchExecutionResult:
         """Run `tasks` and return one result per task, in the order given.
 
@@ -169,7 +181,9 @@ class ParallelLLMExecutor:
         `resume_from_checkpoint` reuses the latest journal of that name (successes whose
         request is unchanged are not run again). `on_task_complete` is called in this
         thread for every finished task, resumed ones included. A stop (Ctrl-C,
-        `request_stop`, the cost budget) returns normally with `stopped` set.
+        `request_stop`, the cost budget) returns normally with `stopped` set. With a
+        `store`, every attempt is recorded in its ledger under `ledger_scope`
+        (assignment, operation), and repeated requests are answered from its cache.
         """
         if self._closed:
             raise RuntimeError("this executor is closed")
@@ -184,9 +198,20 @@ class ParallelLLMExecutor:
                 self._stop = threading.Event()  # per batch: late workers keep their own
                 opened = self._open_journal(checkpoint_name, resume_from_checkpoint, len(task_list))
                 label = description or checkpoint_name or "tasks"
+                self._accounting = self._batch_accounting(ledger_scope or (label, "batch"))
                 return self._run(task_list, graph, opened, on_task_complete, label)
             finally:
                 self._batch_thread = None
+
+    def _batch_accounting(self, scope: tuple[str, str]) -> Accounting | None:
+        if self.store is None:
+            return None
+        return Accounting(
+            store=self.store,
+            scope=LedgerScope(self.run_id, *scope),
+            cache_scope=self.llm_client.cache_scope(),
+            use_cache=self.use_cache,
+        )
 
     def _open_journal(self, name: str | None, resume: bool, total: int) -> OpenedJournal:
         if not (self.enable_checkpointing and name):
@@ -266,6 +291,7 @@ class ParallelLLMExecutor:
             stop=self._stop,
             clock=self._clock,
             journaling=opened.journal is not None,
+            accounting=self._accounting,
         )
 
     def _result(
@@ -290,6 +316,8 @@ class ParallelLLMExecutor:
             elapsed=max(self._clock() - started, 0.0),
         )
         notices = list(opened.notices)
+        if ctx.accounting is not None:
+            notices += ctx.accounting.problems
         if scheduler.fatal_error is not None:
             notices.append(
                 f"stopped at: {scheduler.fatal_error} (every task left would fail the same way; "

@@ -45,6 +45,7 @@ class TaskResult:
     cost: float = 0.0
     cost_is_estimate: bool = False
     resumed: bool = False
+    cached: bool = False  # answered from the response cache: nothing was paid for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class ExecutionMetrics:
     cost_is_estimate: bool = False
     attempts: int = 0
     elapsed: float = 0.0
+    cached_tasks: int = 0  # answered from the response cache in this run
 
 
 @dataclass
@@ -131,7 +133,7 @@ def build_metrics(
     elapsed: float,
 ) -> ExecutionMetrics:
     """Totals over a finished run's results (one pass, at the end)."""
-    completed = failed = retried = resumed = ran = 0
+    completed = failed = retried = resumed = ran = cached = 0
     time_sum = 0.0
     time_min = float("inf")
     time_max = 0.0
@@ -140,6 +142,7 @@ def build_metrics(
             continue  # stopped before it finished: neither done nor failed
         if result.success:
             completed += 1
+            cached += result.cached
         if result.resumed:
             resumed += 1
             continue
@@ -170,4 +173,5 @@ def build_metrics(
         cost_is_estimate=cost_is_estimate,
         attempts=attempts,
         elapsed=elapsed,
+        cached_tasks=cached,
     )

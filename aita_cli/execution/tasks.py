@@ -216,6 +216,11 @@ class BatchableLLMTask(LLMTask):
     def combine_with(self, others: Sequence[LLMTask]) -> LLMTask:
         """One task that asks for this task's and `others`' results in a single call."""
 
+    def reply_alone(self, result: Any) -> str | None:
+        """The reply text this task would have had asked alone, rebuilt from its part of
+        a combined result, for the response cache; None (the default): not cached."""
+        return None
+
     @abstractmethod
     def split_batch_result(self, result: Any) -> Mapping[str, Any]:
         """Split the combined task's result into {task_id: result} for every member.

@@ -76,6 +76,11 @@ class LLMClient(Protocol):
         """One line naming the provider and model, for "using ..." messages (no secrets)."""
         ...
 
+    def cache_scope(self) -> str | None:
+        """What identifies where requests go, for response-cache keys (the endpoint,
+        no secrets); None when replies must never be cached (an offline backend)."""
+        ...
+
     def complete(self, messages: Sequence[LLMMessage], **params: Any) -> LLMResponse:
         """Run one chat completion, or raise an `LLMError`."""
         ...

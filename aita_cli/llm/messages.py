@@ -121,7 +121,7 @@ class LazyImage(ImageAttachment):
     rendering it (asked at most once).
     """
 
-    __slots__ = ("_identity", "_render", "_size", "_size_known", "_sized")
+    __slots__ = ("_identity", "_loaded", "_render", "_size", "_size_known", "_sized")
 
     def __init__(
         self,
@@ -135,12 +135,17 @@ class LazyImage(ImageAttachment):
         self._size = size
         self._sized: tuple[int, int] | None = None
         self._size_known = size is None
+        self._loaded: EncodedImage | None = None
 
     def identity(self) -> Any:
         return self._identity
 
     def load(self) -> EncodedImage:
-        return self._render()
+        # Rendered once per attachment: the cache key hashes the bytes and the client
+        # sends them. The attachment lives only as long as its request's messages.
+        if self._loaded is None:
+            self._loaded = self._render()
+        return self._loaded
 
     def pixel_size(self) -> tuple[int, int] | None:
         if not self._size_known and self._size is not None:

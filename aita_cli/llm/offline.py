@@ -106,6 +106,10 @@ class OfflineLLMClient:
             model=OFFLINE_MODEL,
         )
 
+    def cache_scope(self) -> None:
+        """None: offline replies are made here, for free, and never cached."""
+        return
+
     def close(self) -> None:
         """Nothing to release."""
 

@@ -227,6 +227,9 @@ class OpenAICompatibleClient:
             text += f" at {self._endpoint}"
         return f"{text} — {self._reason}" if self._reason else text
 
+    def cache_scope(self) -> str:
+        return self._endpoint  # where requests go (no password); the model is in the key
+
     def complete(self, messages: Sequence[MessageLike], **params: Any) -> LLMResponse:
         """Run one chat completion, or raise an `LLMError`. Never retries."""
         typed = as_messages(messages)

@@ -145,6 +145,7 @@ def _execute(
         tasks,
         checkpoint_name=checkpoint_name(context.assignment.name, OPERATION),
         resume_from_checkpoint=context.options.resume,
+        ledger_scope=(context.assignment.name, OPERATION),
         on_task_complete=note_first_grade,
         description=f"grade {context.assignment.name}",
     )

@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from aita_cli.domain.grades import QuestionGrade
 from aita_cli.domain.models import AnswerKey, QuestionType, Rubric
 from aita_cli.errors import ResponseValidationError
@@ -215,6 +217,22 @@ class GradeTask(BatchableLLMTask):
 
     def split_batch_result(self, result: Any) -> Mapping[str, Any]:
         return dict(result)
+
+    def reply_alone(self, result: Any) -> str | None:
+        """This item's grade as the reply a call of its own would have given."""
+        grade = (
+            result if isinstance(result, QuestionGrade) else QuestionGrade.model_validate(result)
+        )
+        if grade.points is None or grade.confidence is None:
+            return None
+        criteria = [
+            {"name": c.description, "points_awarded": c.points_awarded, "reason": c.reason}
+            for c in grade.criteria
+        ]
+        return orjson.dumps({
+            "question_id": grade.question_id, "criteria": criteria, "total_points": grade.points,
+            "feedback": grade.feedback, "confidence": grade.confidence,
+        }).decode()  # fmt: skip
 
 
 class CombinedGradeTask(LLMTask):

@@ -262,6 +262,7 @@ def _run_batch(context: RunContext, kept: Kept) -> tuple[BatchExecutionResult, l
         build_tasks(assignment, kept),
         checkpoint_name=checkpoint_name(assignment.name, OPERATION),
         resume_from_checkpoint=context.options.resume,
+        ledger_scope=(context.assignment.name, OPERATION),
         description=f"rubrics for {assignment.name}",
     )
     question_results = assemble_results(assignment, result, kept)

@@ -32,6 +32,7 @@ from aita_cli.llm.base import LLMClient
 from aita_cli.llm.factory import create_client
 from aita_cli.llm.pricing import price_table_from_settings
 from aita_cli.pipelines.outcome import DetailT, RunOutcome
+from aita_cli.store import Store
 
 __all__ = [
     "CostEstimate",
@@ -65,6 +66,7 @@ class RunOptions:
     tpm: int | None = None
     provider: str | None = None
     model: str | None = None
+    no_cache: bool = False
 
     def settings_overrides(self) -> dict[str, Any]:
         """Flags that override the environment (None = not given)."""
@@ -77,6 +79,7 @@ class RunOptions:
             "tokens_per_minute": self.tpm,
             "provider": self.provider,
             "model": self.model,
+            "no_cache": True if self.no_cache else None,  # absent: the environment decides
         }
 
 
@@ -108,15 +111,28 @@ def open_run(
     """
     settings = load_settings(**options.settings_overrides())
     assignment = load_assignment(settings.data_dir, options.assignment)
+    # The ledger and cache (a dry run writes nothing, so it opens none); a broken or
+    # unwritable database stops the run here, with one line saying what to do.
+    store = None if options.dry_run else Store.open(settings.cache_dir)
     owned_client = client is None
-    active_client = create_client(settings) if client is None else client
+    try:
+        active_client = create_client(settings) if client is None else client
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     try:
         if need_vision and not active_client.supports_vision:
             raise ConfigError(
                 f"{active_client.describe()} cannot read images: set AITA_VISION_MODEL to "
                 "a vision-capable model, or use --provider offline"
             )
-        overrides = {**_local_pacing(settings, active_client), **(executor_overrides or {})}
+        overrides = {
+            "store": store,
+            "use_cache": not settings.no_cache,
+            **_local_pacing(settings, active_client),
+            **(executor_overrides or {}),
+        }
         executor = create_executor(active_client, settings=settings, **overrides)
         try:
             yield RunContext(options, settings, assignment, active_client, executor)
@@ -125,6 +141,8 @@ def open_run(
     finally:
         if owned_client:
             active_client.close()
+        if store is not None:
+            store.close()
 
 
 # A local backend (offline OCR) reads one page at a time on every core; two workers keep

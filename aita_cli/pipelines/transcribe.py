@@ -201,5 +201,6 @@ def _execute(
         tasks,
         checkpoint_name=checkpoint_name(context.assignment.name, OPERATION),
         resume_from_checkpoint=context.options.resume,
+        ledger_scope=(context.assignment.name, OPERATION),
         description=f"transcribe {context.assignment.name}",
     )

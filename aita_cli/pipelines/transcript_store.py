@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from aita_cli.config import Settings
 from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.provenance import OCR_SOURCE
 from aita_cli.domain.submissions import StudentSubmission
@@ -35,6 +36,7 @@ __all__ = [
     "page_tasks",
     "read_transcript",
     "render_settings",
+    "render_settings_of",
     "student_transcript",
     "transcripts_dir",
     "write_transcripts",
@@ -47,7 +49,13 @@ def transcripts_dir(assignment: Assignment) -> Path:
 
 
 def render_settings(context: RunContext) -> dict[str, Any]:
-    return {"dpi": context.settings.render_dpi, "max_side": context.settings.image_max_side}
+    """How pages are rendered in this run (part of a transcript's fingerprint)."""
+    return render_settings_of(context.settings)
+
+
+def render_settings_of(settings: Settings) -> dict[str, Any]:
+    """How pages are rendered with these settings."""
+    return {"dpi": settings.render_dpi, "max_side": settings.image_max_side}
 
 
 def page_tasks(context: RunContext, student: StudentSubmission) -> list[PageTranscriptionTask]:

@@ -127,6 +127,10 @@ class ScriptedLLMClient:
     def describe(self) -> str:
         return f"scripted in-memory client (model {self._model})"
 
+    def cache_scope(self) -> None:
+        """None: scripted replies are the test's, never the cache's."""
+        return
+
     def script(self, key: str, *steps: Step) -> None:
         """Queue steps for calls with this key; they are used once each, in order."""
         with self._lock:

@@ -273,6 +273,9 @@ class _WindowedProvider:
     def describe(self) -> str:
         return "windowed test provider"
 
+    def cache_scope(self) -> None:
+        return None
+
     def model_for(self, *, vision: bool = False) -> str:
         return "windowed"
 

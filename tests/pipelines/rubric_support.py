@@ -85,8 +85,11 @@ def copy_sample_exam(data_dir: Path, name: str = "sample_exam") -> Path:
 
 def isolate_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No AITA_* variable, provider key or .env from the developer's machine leaks in."""
+    kept = ("AITA_CACHE_DIR", "AITA_NO_CACHE")  # set for every test by tests/conftest.py
     for variable in list(os.environ):
-        if variable.startswith("AITA_") or variable == "OPENROUTER_API_KEY":
+        if (
+            variable.startswith("AITA_") and variable not in kept
+        ) or variable == "OPENROUTER_API_KEY":
             monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AITA_SHOW_PROGRESS", "false")

@@ -1,0 +1,137 @@
+"""The cost ledger and response cache end to end, against the simulated provider:
+every attempt is in the ledger, an unchanged rerun pays nothing, an edited question
+pays only for itself; and `aita costs` and `aita status` read what is there."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from aita_cli.cli.app import app
+from aita_cli.simulate.server import RunningSimulator, SimulatorConfig, start_simulator
+from aita_cli.store import DATABASE_NAME, Store
+from tests.pipelines.transcribe_support import add_students, env_for, make_assignment
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AITA_NO_CACHE")  # these tests are about the cache
+    add_students(make_assignment(tmp_path / "data"), ["alice", "bob", "carol"])
+    return tmp_path / "data"
+
+
+def _aita(sim: RunningSimulator, data_dir: Path, *args: str, **extra: str) -> Result:
+    env = env_for(
+        data_dir, data_dir.parent / "checkpoints", AITA_PROVIDER="openai",
+        AITA_BASE_URL=sim.url, AITA_MODEL="sim", AITA_VISION_MODEL="sim",
+        AITA_RENDER_DPI="50", **extra,
+    )  # fmt: skip
+    return runner.invoke(app, [*args], env=env)
+
+
+def _store(cache_dir: Path) -> Store:
+    return Store.open(cache_dir)
+
+
+def test_the_ledger_holds_every_attempt_and_agrees_with_the_provider(
+    data_dir: Path, cache_dir: Path
+) -> None:
+    with start_simulator(SimulatorConfig(rps=8.0, error_rate=0.25, seed=3)) as sim:
+        result = _aita(sim, data_dir, "grade", "-a", "quiz", "--workers", "6",
+                       AITA_MAX_RETRIES="8")  # fmt: skip
+        stats = sim.stats()
+    assert result.exit_code == 0, result.output
+    with _store(cache_dir) as store:
+        rows = store.rows("quiz")
+        assert store.spent("quiz") == pytest.approx(stats["cost"], abs=1e-9)
+    assert len([row for row in rows if row.status == "success"]) == stats["completions"]
+    assert any(row.status == "failed" and row.error for row in rows)  # 5xx and 429s too
+    assert {row.operation for row in rows} == {"grade"}
+
+
+def test_an_unchanged_rerun_pays_nothing_and_an_edit_pays_only_for_itself(
+    data_dir: Path,
+) -> None:
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        assert _aita(sim, data_dir, "grade", "-a", "quiz").exit_code == 0
+        first = sim.stats()["requests"]
+        forced = _aita(sim, data_dir, "grade", "-a", "quiz", "--force")
+        assert forced.exit_code == 0, forced.output
+        assert sim.stats()["requests"] == first  # every reply came from the cache
+        exam_file = data_dir / "quiz" / "exam.json"
+        exam = json.loads(exam_file.read_text())
+        exam["questions"][2]["question_text"] = "Explain why sunsets are red."
+        exam_file.write_text(json.dumps(exam))
+        assert _aita(sim, data_dir, "grade", "-a", "quiz", "--force").exit_code == 0
+        assert sim.stats()["requests"] - first == 5  # its key, its rubric, three grades
+        again = _aita(sim, data_dir, "grade", "-a", "quiz", "--force", "--no-cache")
+        assert again.exit_code == 0
+        assert sim.stats()["requests"] - first > 5  # --no-cache asks the model again
+
+
+def test_offline_replies_are_never_cached(tmp_path: Path, cache_dir: Path) -> None:
+    data_dir = tmp_path / "data"
+    root = make_assignment(data_dir)
+    env = env_for(data_dir, tmp_path / "checkpoints", AITA_PROVIDER="offline")
+    result = runner.invoke(app, ["generate-rubric", "-a", "quiz"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (root / "results" / "rubrics.json").is_file()
+    with sqlite3.connect(cache_dir / DATABASE_NAME) as connection:
+        cached = connection.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0]
+        attempts = connection.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    assert cached == 0
+    assert attempts == 6  # three keys and three rubrics, at no cost
+
+
+def test_aita_costs_totals_match_the_ledger_to_the_cent(data_dir: Path, cache_dir: Path) -> None:
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        assert _aita(sim, data_dir, "grade", "-a", "quiz").exit_code == 0
+        table = _aita(sim, data_dir, "costs", "--assignment", "quiz", "--by", "operation")
+        listed = _aita(sim, data_dir, "costs", "--by", "day", "--csv")
+    assert table.exit_code == 0, table.output
+    assert "grade" in table.output
+    rows = list(csv.DictReader(io.StringIO(listed.output)))
+    with _store(cache_dir) as store:
+        spent = store.spent()
+    assert rows[-1]["day"] == "total"
+    assert float(rows[-1]["cost_usd"]) == pytest.approx(spent, abs=0.005)
+    bad = runner.invoke(app, ["costs", "--by", "week"])
+    assert bad.exit_code == 2
+
+
+def test_aita_status_says_what_is_left_and_how_to_finish(data_dir: Path) -> None:
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        before = _aita(sim, data_dir, "status", "-a", "quiz")
+        assert before.exit_code == 0, before.output
+        assert "next: aita grade --assignment quiz" in before.output
+        assert _aita(sim, data_dir, "transcribe", "-a", "quiz").exit_code == 0
+        middle = _aita(sim, data_dir, "status", "-a", "quiz")
+        assert "3 / 3" in middle.output  # transcripts complete, the rest missing
+        assert _aita(sim, data_dir, "grade", "-a", "quiz").exit_code == 0
+        after = _aita(sim, data_dir, "status", "-a", "quiz")
+        missing = _aita(sim, data_dir, "status", "-a", "nope")
+    assert "everything is done" in after.output
+    assert "spent so far: $" in after.output
+    assert missing.exit_code == 2
+
+
+def test_a_foreign_file_where_the_store_goes_is_one_line_and_left_alone(
+    data_dir: Path, cache_dir: Path
+) -> None:
+    database = cache_dir / DATABASE_NAME
+    database.write_text("not a database, somebody's notes")
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        result = _aita(sim, data_dir, "grade", "-a", "quiz")
+    assert result.exit_code == 2
+    assert str(database) in result.output
+    assert "Traceback" not in result.output
+    assert database.read_text() == "not a database, somebody's notes"
