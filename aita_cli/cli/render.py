@@ -143,7 +143,11 @@ def run_figures(
     """The rows every summary ends with: retries, cost and time."""
     cost = metrics.total_cost if metrics is not None else 0.0
     approximate = "~" if metrics is not None and metrics.cost_is_estimate else ""
+    cached = (
+        [("from the cache", str(metrics.cached_tasks))] if metrics and metrics.cached_tasks else []
+    )
     return [
+        *cached,
         ("retries", str(retries)),
         ("cost", f"{approximate}${cost:.4f}"),
         ("time", f"{elapsed_s:.1f} s"),

@@ -65,6 +65,7 @@ class ProgressSnapshot:
     max_rate: float | None = None  # tasks/s the rate limiter allows at most; None: no cap
     stopping: bool = False  # Ctrl-C was pressed: nothing new starts, in-flight calls end
     concurrency_limit: int | None = None  # learnt from refusals, when below the workers
+    cached: int = 0  # of `completed`, answered from the response cache (nothing paid)
 
 
 def concurrency_note(limit: int) -> str:
@@ -227,6 +228,7 @@ class PlainProgressReporter:
             f"({percent(snapshot)}%)",
             f"{snapshot.failed} failed",
             f"{snapshot.retries} retries",
+            *([f"{snapshot.cached} cached"] if snapshot.cached else []),
             format_cost(snapshot.cost, snapshot.cost_is_estimate),
             format_rate(self._rate.rate(snapshot)),
         ]

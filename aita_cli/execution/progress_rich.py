@@ -97,8 +97,9 @@ def _cost(state: _LiveState) -> Text:
 
 def _problems(state: _LiveState) -> Text:
     snapshot = state.snapshot
+    cached = f" {snapshot.cached} cached" if snapshot.cached else ""
     return Text(
-        f"{snapshot.failed} failed {snapshot.retries} retries",
+        f"{snapshot.failed} failed {snapshot.retries} retries{cached}",
         style="red" if snapshot.failed else "dim",
     )
 

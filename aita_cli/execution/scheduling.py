@@ -104,7 +104,7 @@ class BatchScheduler:
         self._running: set[Job] = set()
         self._stopped_jobs: list[Job] = []
         self._just_finished: deque[int] = deque()
-        self._done = self._failed = self._retries = self._resumed = 0
+        self._done = self._failed = self._retries = self._resumed = self._cached = 0
         self._interrupt_requested = self._hurry = False
         self.fingerprint_changed = 0
         self.fatal_error: Exception | None = None  # the first error that stopped the batch
@@ -270,6 +270,7 @@ class BatchScheduler:
             result = results[position]
             assert result is not None  # set by whoever put it here
             self._done += 1
+            self._cached += result.cached
             if result.success:
                 self._release_dependents(position)
             else:
@@ -380,6 +381,7 @@ class BatchScheduler:
             ),
             stopping=self._interrupt_requested,
             concurrency_limit=self._ctx.admission.lowest_limit(),
+            cached=self._cached,
         )
 
     def stop_reason(self) -> StopReason | None:

@@ -67,6 +67,7 @@ def test_an_unchanged_rerun_pays_nothing_and_an_edit_pays_only_for_itself(
         forced = _aita(sim, data_dir, "grade", "-a", "quiz", "--force")
         assert forced.exit_code == 0, forced.output
         assert sim.stats()["requests"] == first  # every reply came from the cache
+        assert "from the cache" in forced.output
         exam_file = data_dir / "quiz" / "exam.json"
         exam = json.loads(exam_file.read_text())
         exam["questions"][2]["question_text"] = "Explain why sunsets are red."
