@@ -104,6 +104,7 @@ def _environment(url: str) -> None:
             "AITA_MODEL": "simulated",
             "AITA_VISION_MODEL": "simulated",
             "AITA_SHOW_PROGRESS": "false",
+            "AITA_NO_CACHE": "true",  # each mode must reach the provider
         }
     )
 
@@ -112,6 +113,7 @@ def _fresh(run_dir: Path, template: Path) -> RunOptions:
     """A fresh copy of the assignment and its own checkpoint folder; its RunOptions."""
     shutil.copytree(template, run_dir / "data" / ASSIGNMENT)
     os.environ["AITA_CHECKPOINT_DIR"] = str(run_dir / "checkpoints")
+    os.environ["AITA_CACHE_DIR"] = str(run_dir / "cache")
     return RunOptions(
         assignment=ASSIGNMENT, data_dir=run_dir / "data", workers=WORKERS, rate_limit=0.0
     )

@@ -131,6 +131,10 @@ def _environment(url: str, work: Path) -> None:
             "AITA_VISION_MODEL": "simulated",
             "AITA_SHOW_PROGRESS": "false",
             "AITA_CHECKPOINT_DIR": str(work / "checkpoints"),
+            # Every run must reach the provider: the same requests are sent again and
+            # again, and the response cache would answer them. The ledger still records.
+            "AITA_NO_CACHE": "true",
+            "AITA_CACHE_DIR": str(work / "cache"),
         }
     )
 
