@@ -15,7 +15,7 @@ from aita_cli.cli.help_format import AitaCommand
 from aita_cli.cli.render import make_console
 from aita_cli.config import load_settings
 from aita_cli.errors import InputError
-from aita_cli.store import CostTotal, Store, TotalsBy
+from aita_cli.store import DATABASE_NAME, CostTotal, Store, TotalsBy
 
 __all__ = ["register"]
 
@@ -49,8 +49,10 @@ def register(app: typer.Typer) -> None:
             if by not in get_args(TotalsBy):
                 raise InputError(f"--by must be model, operation or day, got {by!r}")
             settings = load_settings()
-            with Store.open(settings.cache_dir) as store:
-                totals = store.totals(by, assignment)  # type: ignore[arg-type]
+            totals: list[CostTotal] = []
+            if (settings.cache_dir / DATABASE_NAME).is_file():  # else: nothing yet
+                with Store.open(settings.cache_dir) as store:
+                    totals = store.totals(by, assignment)  # type: ignore[arg-type]
             if as_csv:
                 typer.echo(_csv(by, totals), nl=False)
             elif not totals:

@@ -59,8 +59,10 @@ class Accounting:
     def key(
         self, model: str, messages: Sequence[LLMMessage], params: Mapping[str, Any]
     ) -> str | None:
-        """The request's cache key, or None when the cache is not used for it."""
-        if not self.use_cache or self.cache_scope is None:
+        """The request's cache key, or None when this backend's replies are never cached.
+        With the cache off (`--no-cache`) keys are still made: a fresh reply then
+        replaces the stored one, it is just never read."""
+        if self.cache_scope is None:
             return None
         return request_key(
             {
@@ -73,7 +75,7 @@ class Accounting:
 
     def cached(self, key: str | None) -> LLMResponse | None:
         """The stored reply for `key`, as a response that cost nothing now."""
-        if key is None:
+        if key is None or not self.use_cache:
             return None
         reply = self._safely(lambda: self.store.cached(key))
         if reply is None:
@@ -136,9 +138,10 @@ class Accounting:
         )
         self._safely(lambda: self.store.record(row))
 
-    def look_up(self, task: LLMTask, model: str) -> CacheLookup:
+    def look_up(self, task: LLMTask, model: str, *, record: bool = True) -> CacheLookup:
         """A task's first request, built once, and its stored reply if the cache holds
-        one the task still accepts (its rules may have changed since)."""
+        one the task still accepts (its rules may have changed since). A hit is a
+        ledger row unless `record` is False (the caller records it once it is used)."""
         messages = as_messages(task.build_messages())
         key = self.key(model, messages, task.get_llm_params())
         response = self.cached(key)
@@ -148,8 +151,13 @@ class Accounting:
             result = task.parse_response(response.content)
         except Exception:
             return CacheLookup(messages, key)
-        self.record(task.task_id, model, None, 0.0, estimate=False, status="cache_hit")
+        if record:
+            self.record_hit(task.task_id, model)
         return CacheLookup(messages, key, hit=True, result=result)
+
+    def record_hit(self, task_id: str, model: str) -> None:
+        """A request answered from the cache: a row that cost nothing."""
+        self.record(task_id, model, None, 0.0, estimate=False, status="cache_hit")
 
     def record_call(
         self, task_id: str, model: str, paid: LLMResponse | LLMError, error: Exception | None
@@ -169,7 +177,7 @@ class Accounting:
             with self._lock:
                 if not self.problems:
                     self.problems.append(
-                        f"{error}; this run's costs are still in its checkpoint journal"
+                        f"{error}; the summary below still counts this run's costs"
                     )
             return None
 

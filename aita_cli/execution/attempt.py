@@ -68,9 +68,11 @@ def _from_cache(ctx: BatchContext, job: Job) -> Outcome | None:
         return None
     model = _model_of(ctx, job.task)
     if job.leader is not None:
-        alone = [ctx.accounting.look_up(ctx.tasks[p], model) for p in job.members]
+        alone = [ctx.accounting.look_up(ctx.tasks[p], model, record=False) for p in job.members]
         if all(found.hit for found in alone):
             job.cached = True
+            for position in job.members:
+                ctx.accounting.record_hit(ctx.tasks[position].task_id, model)
             return Outcome(job, finished=[
                 _success(ctx, job, position, found.result, len(job.members))
                 for position, found in zip(job.members, alone, strict=True)
@@ -148,8 +150,7 @@ def _call_and_parse(ctx: BatchContext, job: Job) -> Any:
         _ledger(ctx, job, params, response, invalid)
         raise invalid from error
     _ledger(ctx, job, params, response, None)
-    if ctx.accounting is not None and not job.follow_up:
-        ctx.accounting.remember(job.cache_key, response)  # only a reply the task accepted
+    job.reply = None if job.follow_up else response  # a re-asked conversation: never cached
     return result
 
 
@@ -218,6 +219,7 @@ def _speaks_of_a_rate(ctx: BatchContext, job: Job, error: RateLimitError) -> boo
 
 def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
     if job.leader is None:
+        _remember(ctx, job)
         return Outcome(job, finished=[_success(ctx, job, job.members[0], result, 1)])
     try:
         parts = job.leader.split_batch_result(result)
@@ -225,16 +227,30 @@ def _after_success(ctx: BatchContext, job: Job, result: Any) -> Outcome:
         return _after_failure(ctx, job, _as_validation_error(error))
     outcome = Outcome(job)
     share = len(job.members)
+    if all(ctx.tasks[position].task_id in parts for position in job.members):
+        _remember(ctx, job)  # a reply that left a member out is not worth keeping
     for position in job.members:
         task_id = ctx.tasks[position].task_id
         if task_id in parts:
             outcome.finished.append(_success(ctx, job, position, parts[task_id], share))
-            if ctx.accounting is not None and not job.cached:
+            if ctx.accounting is not None and job.reply is not None:
                 member = ctx.tasks[position]
                 ctx.accounting.remember_alone(member, _model_of(ctx, member), parts[task_id])
         else:
             _retry_alone(ctx, job, position, outcome)
     return outcome
+
+
+def _remember(ctx: BatchContext, job: Job) -> None:
+    """Cache the reply the task just accepted (not a cached one, not a re-ask's)."""
+    accounting, reply = ctx.accounting, job.reply
+    if accounting is None or reply is None or job.cached:
+        return
+    key = job.cache_key
+    if key is None:  # asked again alone after a combined call: its own request
+        messages = as_messages(job.task.build_messages())
+        key = accounting.key(_model_of(ctx, job.task), messages, job.task.get_llm_params())
+    accounting.remember(key, reply)
 
 
 def _retry_alone(ctx: BatchContext, job: Job, position: int, outcome: Outcome) -> None:

@@ -16,7 +16,7 @@ from aita_cli.execution.results import TaskResult
 from aita_cli.execution.retry import RetryPolicy
 from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
 from aita_cli.execution.token_budget import TokenBudget
-from aita_cli.llm.base import LLMClient
+from aita_cli.llm.base import LLMClient, LLMResponse
 from aita_cli.llm.messages import LLMMessage
 from aita_cli.usage import Usage
 
@@ -43,6 +43,7 @@ class Job:
     cache_key: str | None = None  # of the first request, to store its accepted reply
     prepared: list[LLMMessage] | None = None  # built for the cache key: sent as they are
     cached: bool = False  # answered from the response cache
+    reply: LLMResponse | None = None  # the first request's reply, to cache once accepted
 
 
 @dataclass(frozen=True, slots=True)

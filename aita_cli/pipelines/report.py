@@ -61,7 +61,9 @@ def write_reports(assignment: Assignment) -> ReportResult:
     """Rebuild results/report/ from results/; InputError when there is nothing to show."""
     folder = assignment.results_dir / REPORT_DIR
     transcripts = _transcripts(assignment)
-    grades = read_grades(assignment.results_dir / "grades" / "grades.json")
+    grades_file = assignment.results_dir / "grades" / "grades.json"
+    grades = read_grades(grades_file)
+    damaged = grades_file.is_file() and not grades
     if not transcripts and not grades:
         raise InputError(
             f"nothing to report for {assignment.name} yet: run aita transcribe or aita grade first"
@@ -73,6 +75,8 @@ def write_reports(assignment: Assignment) -> ReportResult:
     view = build_class_view(
         assignment, transcripts, grades, images, load_roster(assignment.root, assignment.name)
     )
+    if damaged:
+        warnings.append(f"{grades_file} cannot be read: the report shows the transcripts only")
     result = ReportResult(folder, warnings=warnings, students=len(view.students),
                           has_grades=view.has_grades)  # fmt: skip
     renderer = _Renderer(view)
@@ -89,7 +93,18 @@ def write_reports(assignment: Assignment) -> ReportResult:
     )
     result.images = len(images)
     result.image_bytes = sum((folder / relative).stat().st_size for relative in images.values())
+    _remove_leftovers(folder, result.paths, images.values())
     return result
+
+
+def _remove_leftovers(folder: Path, pages: list[Path], images: Any) -> None:
+    """Pages and scans of students no longer in the results: a report folder mailed
+    later must hold nobody who is not in the class any more."""
+    keep = {path.resolve() for path in pages} | {(folder / rel).resolve() for rel in images}
+    for pattern in ("students/*.html", "pages/*/*.jpg"):
+        for path in folder.glob(pattern):
+            if path.resolve() not in keep:
+                path.unlink(missing_ok=True)
 
 
 def _transcripts(assignment: Assignment) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from aita_cli.config import Settings
 from aita_cli.domain.assignment import Assignment
+from aita_cli.domain.instructor_inputs import instructor_answer_keys
 from aita_cli.domain.submissions import scan_submissions
 from aita_cli.errors import AitaError
 from aita_cli.execution.checkpoint import CheckpointManager
@@ -26,7 +27,7 @@ from aita_cli.pipelines.rubric_output import read_on_disk
 from aita_cli.pipelines.runner import checkpoint_name
 from aita_cli.pipelines.transcript_store import read_transcript, render_settings_of, transcripts_dir
 from aita_cli.pipelines.transcripts import COMPLETE, submission_fingerprint
-from aita_cli.store import Store
+from aita_cli.store import DATABASE_NAME, Store
 
 __all__ = ["AssignmentStatus", "JournalStatus", "StageStatus", "read_status"]
 
@@ -49,6 +50,12 @@ class StageStatus:
     @property
     def done(self) -> bool:
         return set(self.counts) <= {"complete"}
+
+    def stale(self) -> list[str]:
+        """The items made from inputs that changed since."""
+        return [
+            item.removesuffix(" (stale)") for item in self.not_done if item.endswith(" (stale)")
+        ]
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,11 @@ class AssignmentStatus:
 
 def read_status(settings: Settings, assignment: Assignment) -> AssignmentStatus:
     """The assignment's state now."""
-    stages = [*_rubric_stages(assignment), _transcript_stage(settings, assignment)]
-    stages.append(_grade_stage(assignment))
+    keys, rubrics = _rubric_stages(assignment)
+    transcripts = _transcript_stage(settings, assignment)
+    stale = {item for stage in (keys, rubrics) for item in stage.stale()}
+    stale_students = set(transcripts.stale())
+    stages = [keys, rubrics, transcripts, _grade_stage(assignment, stale, stale_students)]
     journals = _journals(settings, assignment)
     return AssignmentStatus(
         assignment=assignment.name,
@@ -89,24 +99,29 @@ def read_status(settings: Settings, assignment: Assignment) -> AssignmentStatus:
     )
 
 
-def _rubric_stages(assignment: Assignment) -> list[StageStatus]:
+def _rubric_stages(assignment: Assignment) -> tuple[StageStatus, StageStatus]:
     disk = read_on_disk(assignment)
+    given = instructor_answer_keys(assignment.root, assignment.name, assignment.exam)
     keys, rubrics = StageStatus("answer keys"), StageStatus("rubrics")
     for question in assignment.exam.questions:
         qid = question.question_id
-        keys.add(f"q{qid}", _entry_state(disk, disk.keys.get(qid)))
+        if qid in given:  # the instructor's own key is complete as given
+            keys.add(f"q{qid}", "complete")
+        else:
+            keys.add(f"q{qid}", _entry_state(disk, disk.keys.get(qid)))
         if qid in assignment.user_rubrics:
             rubrics.add(f"q{qid}", "complete")
         else:
             rubrics.add(f"q{qid}", _entry_state(disk, disk.rubrics.get(qid)))
-    return [keys, rubrics]
+    return keys, rubrics
 
 
 def _entry_state(disk: Any, entry: dict[str, Any] | None) -> str:
     if entry is None:
         return "missing"
     if entry.get("status") != "ok":
-        return "failed"
+        # A task a stop left unstarted carries the engine's "not finished: ..." reason.
+        return "not started" if str(entry.get("error", "")).startswith("not finished") else "failed"
     return "complete" if disk.fresh(entry, accept_offline=True) else "stale"
 
 
@@ -127,20 +142,33 @@ def _transcript_stage(settings: Settings, assignment: Assignment) -> StageStatus
     return stage
 
 
-def _grade_stage(assignment: Assignment) -> StageStatus:
+def _grade_stage(
+    assignment: Assignment, stale_questions: set[str], stale_students: set[str]
+) -> StageStatus:
+    """Per student; stale when a grade was made from a key, rubric or transcript that
+    is not current any more (regrading would change what it is made from)."""
     stage = StageStatus("grades")
     graded = read_previous_grades(assignment.results_dir / "grades")
     present = (assignment.results_dir / "grades" / GRADES_FILE).is_file()
+    if present and not graded:
+        stage.add("grades.json", "damaged: it cannot be read")
+        return stage
     for student in scan_submissions(assignment).students:
         questions = graded.get(student.output_name)
         if not questions:
             stage.add(student.name, "missing" if not present else "not graded")
             continue
         states = Counter(grade.status for grade in questions.values())
+        made_from_stale = student.name in stale_students or any(
+            f"q{qid}" in stale_questions and grade.source == "model"
+            for qid, grade in questions.items()
+        )
         if states["failed"]:
             stage.add(student.name, f"{states['failed']} failed")
         elif len(questions) < len(assignment.exam.questions) or states["ungraded"]:
             stage.add(student.name, f"{states['ungraded']} ungraded")
+        elif made_from_stale:
+            stage.add(student.name, "stale")
         else:
             stage.add(student.name, "complete")
     return stage
@@ -157,15 +185,19 @@ def _journals(settings: Settings, assignment: Assignment) -> list[JournalStatus]
             state = manager.load(path)
         except AitaError:
             continue  # a damaged journal: resume would say so, status need not
+        # An end record also closes a run that stopped early: its summary says so.
+        stopped = bool(state.summary and state.summary.get("not_finished"))
         found.append(
             JournalStatus(operation, path, len(state.successes), len(state.failures),
-                          state.finished)
+                          state.finished and not stopped)
         )  # fmt: skip
     return found
 
 
 def _spent(settings: Settings, assignment: str) -> float | None:
     path = settings.cache_dir
+    if not (path / DATABASE_NAME).is_file():
+        return 0.0  # nothing recorded yet (and a read-only command creates nothing)
     try:
         store = Store.open(path)
     except AitaError:

@@ -136,3 +136,58 @@ def test_a_foreign_file_where_the_store_goes_is_one_line_and_left_alone(
     assert str(database) in result.output
     assert "Traceback" not in result.output
     assert database.read_text() == "not a database, somebody's notes"
+
+
+def test_a_cache_hit_is_in_the_ledger_only_when_it_answered(
+    data_dir: Path, cache_dir: Path
+) -> None:
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        first = _aita(sim, data_dir, "grade", "-a", "quiz")
+        forced = _aita(sim, data_dir, "grade", "-a", "quiz", "--force")
+    assert first.exit_code == 0
+    assert forced.exit_code == 0
+    with _store(cache_dir) as store:
+        hits = [row for row in store.rows("quiz") if row.status == "cache_hit"]
+        runs = sorted({row.run_id for row in store.rows("quiz")})
+    # Nothing was answered from the cache in the first run; everything in the second.
+    assert [row for row in hits if row.run_id == runs[0]] == []
+    assert len([row for row in hits if row.run_id == runs[1]]) == 9
+
+
+def test_status_after_a_stopped_run_says_resume_and_sees_stale_grades(
+    data_dir: Path, cache_dir: Path
+) -> None:
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        stopped = _aita(sim, data_dir, "grade", "-a", "quiz", "--max-cost", "0.000001",
+                        "--workers", "1")  # fmt: skip
+        assert stopped.exit_code == 3
+        status = _aita(sim, data_dir, "status", "-a", "quiz")
+        assert "--resume" in status.output
+        assert _aita(sim, data_dir, "grade", "-a", "quiz", "--resume").exit_code == 0
+        exam_file = data_dir / "quiz" / "exam.json"
+        exam = json.loads(exam_file.read_text())
+        exam["questions"][0]["question_text"] = "Name the process that makes sugar."
+        exam_file.write_text(json.dumps(exam))
+        edited = _aita(sim, data_dir, "status", "-a", "quiz")
+    assert "q1 (stale)" in edited.output
+    assert "alice (stale)" in edited.output  # her grade of q1 was made from the old inputs
+
+
+def test_read_only_commands_create_no_database(data_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "nowhere-yet"
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        costs = _aita(sim, data_dir, "costs", AITA_CACHE_DIR=str(empty))
+        status = _aita(sim, data_dir, "status", "-a", "quiz", AITA_CACHE_DIR=str(empty))
+    assert costs.exit_code == 0
+    assert "no calls recorded" in costs.output
+    assert status.exit_code == 0
+    assert not empty.exists()
+
+
+def test_status_counts_the_instructors_keys_as_complete(data_dir: Path) -> None:
+    (data_dir / "quiz" / "user_answer_keys.json").write_text('{"1": {"correct_answer": "x"}}')
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        status = _aita(sim, data_dir, "status", "-a", "quiz")
+    keys = next(line for line in status.output.splitlines() if "answer keys" in line)
+    assert "1 / 3" in keys
+    assert "q1 (missing)" not in keys
