@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aita_cli.errors import AitaError, LLMError
@@ -31,8 +32,8 @@ __all__ = ["Accounting", "CacheLookup", "LedgerScope", "new_run_id"]
 
 
 def new_run_id() -> str:
-    """A run's id in the ledger: sortable by time, unique."""
-    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    """A run's id in the ledger: sortable by start time (to the microsecond), unique."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + "-" + uuid.uuid4().hex[:8]
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Accounting:
 
     def record(
         self,
-        task_id: str,
+        task: LLMTask,
         model: str,
         usage: Usage | None,
         cost: float,
@@ -119,13 +120,14 @@ class Accounting:
         status: LedgerStatus,
         error: str | None = None,
     ) -> None:
-        """One attempt's row in the ledger."""
+        """One attempt's row in the ledger, under the task's own operation if it names
+        one (a rubric made inside `aita grade` counts as "rubric"), else the batch's."""
         usage = usage or Usage()
         row = LedgerRow(
             run_id=self.scope.run_id,
             assignment=self.scope.assignment,
-            operation=self.scope.operation,
-            task_id=task_id,
+            operation=task.ledger_operation or self.scope.operation,
+            task_id=task.task_id,
             model=model,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -152,21 +154,21 @@ class Accounting:
         except Exception:
             return CacheLookup(messages, key)
         if record:
-            self.record_hit(task.task_id, model)
+            self.record_hit(task, model)
         return CacheLookup(messages, key, hit=True, result=result)
 
-    def record_hit(self, task_id: str, model: str) -> None:
+    def record_hit(self, task: LLMTask, model: str) -> None:
         """A request answered from the cache: a row that cost nothing."""
-        self.record(task_id, model, None, 0.0, estimate=False, status="cache_hit")
+        self.record(task, model, None, 0.0, estimate=False, status="cache_hit")
 
     def record_call(
-        self, task_id: str, model: str, paid: LLMResponse | LLMError, error: Exception | None
+        self, task: LLMTask, model: str, paid: LLMResponse | LLMError, error: Exception | None
     ) -> None:
         """The row of an attempt that reached the provider: "success", or "failed" with
         the error (a reply that broke the task's rules, a provider error), and its cost."""
         status: LedgerStatus = "success" if error is None else "failed"
         self.record(
-            task_id, model, paid.usage, paid.cost, estimate=paid.cost_is_estimate,
+            task, model, paid.usage, paid.cost, estimate=paid.cost_is_estimate,
             status=status, error=(str(error) or type(error).__name__) if error else None,
         )  # fmt: skip
 

@@ -72,7 +72,7 @@ def _from_cache(ctx: BatchContext, job: Job) -> Outcome | None:
         if all(found.hit for found in alone):
             job.cached = True
             for position in job.members:
-                ctx.accounting.record_hit(ctx.tasks[position].task_id, model)
+                ctx.accounting.record_hit(ctx.tasks[position], model)
             return Outcome(job, finished=[
                 _success(ctx, job, position, found.result, len(job.members))
                 for position, found in zip(job.members, alone, strict=True)
@@ -164,7 +164,7 @@ def _ledger(
     """The attempt's row in the cost ledger: what it cost, and how it ended."""
     if ctx.accounting is not None:
         model = params.get("model") or ctx.client.model_for(vision=bool(params.get("vision")))
-        ctx.accounting.record_call(job.task.task_id, str(model), paid, error)
+        ctx.accounting.record_call(job.task, str(model), paid, error)
 
 
 def _as_validation_error(error: Exception) -> ResponseValidationError:

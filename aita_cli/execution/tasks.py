@@ -65,6 +65,8 @@ class LLMTask(ABC):
     task_id: str
     #: ids of tasks whose successful results this task needs before it can start
     dependencies: tuple[str, ...] = ()
+    #: what its calls count as in the cost ledger (None: the batch's operation)
+    ledger_operation: str | None = None
 
     def __init__(self, task_id: str, dependencies: Sequence[str] = ()) -> None:
         self.task_id = task_id

@@ -69,6 +69,8 @@ _REPLY_SHAPE = (
 class GradeTask(BatchableLLMTask):
     """Grade one student's answer to one question; the result is a `QuestionGrade`."""
 
+    ledger_operation = "grade"
+
     def __init__(self, inputs: GradeInputs) -> None:
         super().__init__(inputs.task_id, inputs.dependencies)
         self.inputs = inputs
@@ -240,6 +242,8 @@ class CombinedGradeTask(LLMTask):
     task id to its grade. An item whose part of the reply breaks a rule is left out of
     the result, so it alone is asked again (and flagged); a reply with no usable item
     is re-asked whole, with every item's problem."""
+
+    ledger_operation = "grade"
 
     def __init__(self, members: Sequence[GradeTask]) -> None:
         ids = ",".join(member.question_id for member in members)

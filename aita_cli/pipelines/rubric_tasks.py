@@ -118,6 +118,8 @@ class QuestionContext:
 class AnswerKeyTask(LLMTask):
     """Ask for one question's answer key; the result is an `AnswerKey`."""
 
+    ledger_operation = "rubric"  # what generate-rubric pays for, wherever it runs
+
     def __init__(self, context: QuestionContext) -> None:
         super().__init__(answer_key_task_id(context.question_id))
         self.context = context
@@ -189,6 +191,8 @@ class RubricTask(LLMTask):
 
     The key is the result of the question's answer-key task in the same batch, or
     `given_key` when it is already known (the instructor's own, or one on disk)."""
+
+    ledger_operation = "rubric"
 
     def __init__(self, context: QuestionContext, given_key: AnswerKey | None = None) -> None:
         self.answer_key_id = answer_key_task_id(context.question_id)

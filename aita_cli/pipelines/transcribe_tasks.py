@@ -134,6 +134,8 @@ def questions_by_page(exam: ExamSpec) -> dict[int, list[str]]:
 class PageTranscriptionTask(VisionLLMTask):
     """Transcribe one page of one student's submission into a `PageTranscription`."""
 
+    ledger_operation = "transcribe"  # in the ledger, wherever it runs (aita grade too)
+
     def __init__(
         self,
         output_name: str,
