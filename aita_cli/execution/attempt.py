@@ -20,7 +20,7 @@ from aita_cli.execution.batch_state import BatchContext, Finished, Job, Outcome
 from aita_cli.execution.provider_limits import obey_headers, reserve_tokens, settle_tokens
 from aita_cli.execution.rate_limiter import RateLimitCancelled
 from aita_cli.execution.results import TaskResult
-from aita_cli.execution.tasks import LLMTask
+from aita_cli.execution.tasks import BatchableLLMTask, LLMTask
 from aita_cli.llm.base import LLMResponse
 from aita_cli.llm.messages import LLMMessage, as_messages
 from aita_cli.usage import Usage
@@ -69,20 +69,36 @@ def _from_cache(ctx: BatchContext, job: Job) -> Outcome | None:
     model = _model_of(ctx, job.task)
     if job.leader is not None:
         alone = [ctx.accounting.look_up(ctx.tasks[p], model, record=False) for p in job.members]
-        if all(found.hit for found in alone):
-            job.cached = True
-            for position in job.members:
-                ctx.accounting.record_hit(ctx.tasks[position], model)
-            return Outcome(job, finished=[
-                _success(ctx, job, position, found.result, len(job.members))
-                for position, found in zip(job.members, alone, strict=True)
-            ])  # fmt: skip
+        hits = [(p, found) for p, found in zip(job.members, alone, strict=True) if found.hit]
+        if hits:
+            return _partly_cached(ctx, job, model, hits)
     found = ctx.accounting.look_up(job.task, model)
     job.prepared, job.cache_key = found.messages, found.key
     if not found.hit:
         return None
     job.cached = True
     return _after_success(ctx, job, found.result)
+
+
+def _partly_cached(ctx: BatchContext, job: Job, model: str, hits: list[tuple[int, Any]]) -> Outcome:
+    """A combined job some of whose members the cache answers: those finish now, at no
+    cost; the rest go out again at once as a job of their own (combined if several)."""
+    assert ctx.accounting is not None
+    outcome = Outcome(job)
+    answered = {position for position, _ in hits}
+    for position, found in hits:
+        ctx.accounting.record_hit(ctx.tasks[position], model)
+        cached = Job(ctx.tasks[position], [position], cached=True)
+        outcome.finished.append(_success(ctx, cached, position, found.result, 1))
+    rest = [position for position in job.members if position not in answered]
+    if len(rest) == 1:
+        outcome.requeue.append(Job(ctx.tasks[rest[0]], rest, solo=True))
+    elif rest:
+        leader = ctx.tasks[rest[0]]
+        assert isinstance(leader, BatchableLLMTask)
+        combined = leader.combine_with([ctx.tasks[position] for position in rest[1:]])
+        outcome.requeue.append(Job(combined, rest, leader=leader))
+    return outcome
 
 
 def _paced(ctx: BatchContext, job: Job) -> Outcome:

@@ -66,6 +66,7 @@ class Outcome:
     fatal_error: Exception | None = None  # an error every task left would hit
     rate_limit_wait_s: float = 0.0
     error: Exception | None = None  # why this attempt failed, if it did
+    requeue: list[Job] = field(default_factory=list)  # to run now: not retries
 
 
 @dataclass(eq=False)

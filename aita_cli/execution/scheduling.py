@@ -253,6 +253,8 @@ class BatchScheduler:
         for due, retry in outcome.retry_at:
             heapq.heappush(self._delayed, (due, next(self._sequence), retry))
             self._retries += 1
+        for again in outcome.requeue:  # what the cache could not answer: first in line
+            self._ready.add_due_retry(again)
         if outcome.cancelled:
             self._stopped_jobs.append(job)
         for finished in outcome.finished:

@@ -192,3 +192,29 @@ def test_status_counts_the_instructors_keys_as_complete(data_dir: Path) -> None:
     keys = next(line for line in status.output.splitlines() if "answer keys" in line)
     assert "1 / 3" in keys
     assert "q1 (missing)" not in keys
+
+
+def test_editing_a_question_that_shares_a_call_pays_only_for_that_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AITA_NO_CACHE")
+    questions = [
+        {"question_id": str(n), "question_text": f"Short question {n}?", "points": 2,
+         "question_type": "short_answer", "page_number": 1}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    root = make_assignment(tmp_path / "data", exam={"exam_name": "Quiz", "questions": questions})
+    add_students(root, ["alice", "bob"], pages=1)
+    data_dir = tmp_path / "data"
+    with start_simulator(SimulatorConfig(seed=5)) as sim:
+        assert _aita(sim, data_dir, "grade", "-a", "quiz").exit_code == 0
+        first = sim.stats()["requests"]
+        exam = json.loads((root / "exam.json").read_text())
+        exam["questions"][1]["question_text"] = "Short question two, reworded?"
+        (root / "exam.json").write_text(json.dumps(exam))
+        forced = _aita(sim, data_dir, "grade", "-a", "quiz", "--force")
+        assert forced.exit_code == 0, forced.output
+        # Question 2's key and rubric, and one call per student for it alone: the
+        # other items of the shared calls come from the cache.
+        assert sim.stats()["requests"] - first == 4
