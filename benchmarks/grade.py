@@ -41,7 +41,7 @@ from aita_cli.pipelines.outcome import RunOutcome
 from aita_cli.pipelines.rubric import run_generate_rubric
 from aita_cli.pipelines.runner import RunOptions
 from aita_cli.pipelines.transcribe import run_transcribe
-from benchmarks.workloads import make_grade_assignment
+from benchmarks.workloads import make_grade_assignment, point_at_simulator
 
 STUDENTS = 30
 QUESTIONS = 10
@@ -80,7 +80,7 @@ def run_grade_bench(latency: float, simulator: SimulatorFactory) -> dict[str, An
         make_grade_assignment(template, students=STUDENTS, questions=QUESTIONS, pages=PAGES)
         with simulator(latency) as url:
             stats_url = url.removesuffix("/v1") + "/stats"
-            _environment(url)
+            point_at_simulator(url, work)
             _streaming(work / "warm-up", template, stats_url, students=("student01",))
             streaming = [
                 _streaming(work / f"streaming{n}", template, stats_url) for n in range(REPEATS)
@@ -96,21 +96,8 @@ def run_grade_bench(latency: float, simulator: SimulatorFactory) -> dict[str, An
     return report
 
 
-def _environment(url: str) -> None:
-    os.environ.update(
-        {
-            "AITA_PROVIDER": "openai",
-            "AITA_BASE_URL": url,
-            "AITA_MODEL": "simulated",
-            "AITA_VISION_MODEL": "simulated",
-            "AITA_SHOW_PROGRESS": "false",
-            "AITA_NO_CACHE": "true",  # each mode must reach the provider
-        }
-    )
-
-
 def _fresh(run_dir: Path, template: Path) -> RunOptions:
-    """A fresh copy of the assignment and its own checkpoint folder; its RunOptions."""
+    """A fresh copy of the assignment, its own checkpoints and ledger; its RunOptions."""
     shutil.copytree(template, run_dir / "data" / ASSIGNMENT)
     os.environ["AITA_CHECKPOINT_DIR"] = str(run_dir / "checkpoints")
     os.environ["AITA_CACHE_DIR"] = str(run_dir / "cache")

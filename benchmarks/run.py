@@ -40,7 +40,11 @@ import orjson
 from benchmarks.admission import run_admission
 from benchmarks.grade import run_grade_bench
 from benchmarks.overhead import measure_overhead
-from benchmarks.workloads import make_rubric_assignment, make_transcription_assignment
+from benchmarks.workloads import (
+    make_rubric_assignment,
+    make_transcription_assignment,
+    point_at_simulator,
+)
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 PARTS = ("speedup", "admission", "grade")
@@ -122,23 +126,6 @@ def ideal_speedup(tasks: int, chain_length: int, workers: int) -> float:
     return tasks / max(chain_length, math.ceil(tasks / workers))
 
 
-def _environment(url: str, work: Path) -> None:
-    os.environ.update(
-        {
-            "AITA_PROVIDER": "openai",
-            "AITA_BASE_URL": url,
-            "AITA_MODEL": "simulated",
-            "AITA_VISION_MODEL": "simulated",
-            "AITA_SHOW_PROGRESS": "false",
-            "AITA_CHECKPOINT_DIR": str(work / "checkpoints"),
-            # Every run must reach the provider: the same requests are sent again and
-            # again, and the response cache would answer them. The ledger still records.
-            "AITA_NO_CACHE": "true",
-            "AITA_CACHE_DIR": str(work / "cache"),
-        }
-    )
-
-
 def _run_workload(workload: str, data_dir: Path, workers: int) -> tuple[int, float, float]:
     """Run one workload once; returns (tasks, batch seconds, total seconds)."""
     from aita_cli.pipelines.rubric import run_generate_rubric
@@ -173,7 +160,7 @@ def _median_run(workload: str, data_dir: Path, workers: int) -> tuple[int, float
 def _bench_workload(workload: str, data_dir: Path, latency: float, chain: int) -> list[Row]:
     rows: list[Row] = []
     with simulator(latency) as url:
-        _environment(url, data_dir.parent)
+        point_at_simulator(url, data_dir.parent)
         _run_workload(workload, data_dir, 2)  # warm-up: imports, connections, OCR-free
         baseline = 0.0
         for workers in WORKER_COUNTS:

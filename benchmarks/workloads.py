@@ -3,12 +3,38 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["make_grade_assignment", "make_rubric_assignment", "make_transcription_assignment"]
+__all__ = [
+    "make_grade_assignment",
+    "make_rubric_assignment",
+    "make_transcription_assignment",
+    "point_at_simulator",
+]
+
+
+def point_at_simulator(url: str, work: Path) -> None:
+    """Send every run of this process to the simulated provider at `url`, quietly, with
+    its checkpoints and ledger under `work`. Every run must reach the provider: the
+    same requests are sent again and again, and the response cache would answer them
+    (the ledger still records)."""
+    os.environ.update(
+        {
+            "AITA_PROVIDER": "openai",
+            "AITA_BASE_URL": url,
+            "AITA_MODEL": "simulated",
+            "AITA_VISION_MODEL": "simulated",
+            "AITA_SHOW_PROGRESS": "false",
+            "AITA_NO_CACHE": "true",
+            "AITA_CHECKPOINT_DIR": str(work / "checkpoints"),
+            "AITA_CACHE_DIR": str(work / "cache"),
+        }
+    )
+
 
 _TYPES = ("multiple_choice", "short_answer", "long_answer", "calculation", "diagram")
 

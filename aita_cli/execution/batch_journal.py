@@ -18,17 +18,10 @@ from aita_cli.errors import CheckpointError, CheckpointLockedError
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.journal import CheckpointJournal, JournalRecord, acquire_lock
 from aita_cli.execution.results import TaskResult
-from aita_cli.execution.tasks import LLMTask, to_jsonable
+from aita_cli.execution.tasks import to_jsonable
 from aita_cli.usage import Usage
 
-__all__ = [
-    "CHANGED",
-    "BatchJournal",
-    "OpenedJournal",
-    "open_batch_journal",
-    "resumed_result",
-    "reuse_record",
-]
+__all__ = ["BatchJournal", "OpenedJournal", "open_batch_journal", "resumed_result"]
 
 
 class BatchJournal:
@@ -111,23 +104,6 @@ def _make_record(fingerprint: str, result: TaskResult) -> JournalRecord:
         execution_time=result.execution_time,
         finished_at=time.time(),
     )
-
-
-CHANGED = "changed"  # what `reuse_record` says of a record whose request changed since
-
-
-def reuse_record(task: LLMTask, record: JournalRecord) -> TaskResult | str | None:
-    """The journaled success rebuilt for `task` (its `on_success` hook run), `CHANGED`
-    when the task's request is not the recorded one any more, or None when the record
-    cannot be used (the task then simply runs again)."""
-    try:
-        if task.fingerprint() != record.fingerprint:
-            return CHANGED
-        result = task.restore_result(record.result)
-        task.on_success(result)
-    except Exception:
-        return None
-    return resumed_result(record, result)
 
 
 def resumed_result(record: JournalRecord, result: Any) -> TaskResult:

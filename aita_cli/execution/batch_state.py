@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from aita_cli.execution.accounting import Accounting
 from aita_cli.execution.admission import AdmissionControl
 from aita_cli.execution.cost_ledger import CostLedger
+from aita_cli.execution.progress import ProgressSnapshot, task_rate_cap
 from aita_cli.execution.rate_limiter import TokenBucketRateLimiter
 from aita_cli.execution.results import TaskResult
 from aita_cli.execution.retry import RetryPolicy
@@ -101,6 +102,36 @@ class BatchContext:
             job.usage = job.usage + usage
         job.cost += cost
         job.cost_is_estimate = job.cost_is_estimate or (estimate and cost > 0)
+
+    def progress(
+        self,
+        description: str,
+        *,
+        done: int,
+        failed: int,
+        retries: int,
+        resumed: int,
+        cached: int,
+        stopping: bool,
+    ) -> ProgressSnapshot:
+        """The batch as progress shows it now: the scheduler's counts, and what the
+        shared parts (ledger, limiter, admission) say at this moment."""
+        ledger = self.batch_ledger
+        return ProgressSnapshot(
+            description=description,
+            total=len(self.tasks),
+            completed=done,
+            failed=failed,
+            retries=retries,
+            cost=ledger.spent,
+            cost_is_estimate=ledger.cost_is_estimate,
+            waiting_for_rate_limit=self.limiter.waiting(),
+            in_flight=self.in_flight_tasks,
+            max_rate=task_rate_cap(self.limiter.current_rate(), ledger.attempts, done - resumed),
+            stopping=stopping,
+            concurrency_limit=self.admission.lowest_limit(),
+            cached=cached,
+        )
 
     def add_in_flight(self, tasks: int) -> None:
         # Several workers at once: `+=` on an attribute is not atomic.

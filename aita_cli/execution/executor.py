@@ -11,13 +11,11 @@ How a batch runs is in `scheduling.py`; one attempt of one request in `attempt.p
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from aita_cli.config import Settings, load_settings
@@ -28,6 +26,7 @@ from aita_cli.execution.batch_state import BatchContext
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.execution.cost_ledger import CostLedger
 from aita_cli.execution.graph import TaskGraph
+from aita_cli.execution.interrupts import sigint_calls
 from aita_cli.execution.progress import ProgressReporter, make_progress_reporter
 from aita_cli.execution.rate_limiter import TokenBucketRateLimiter
 from aita_cli.execution.results import BatchExecutionResult, TaskResult, build_metrics
@@ -249,15 +248,14 @@ class ParallelLLMExecutor:
             reporter=self.progress,
             description=description,
             on_task_complete=on_task_complete,
-            journal=opened.journal,
-            reusable=opened.reusable,
+            opened=opened,
             interrupt_grace=self.interrupt_grace,
             sleep=self._sleep,
         )
         journal = opened.journal
         started = self._clock()
         try:
-            with _sigint_calls(scheduler.note_interrupt):
+            with sigint_calls(scheduler.note_interrupt):
                 scheduler.run()
         finally:
             self._abandoned = self._abandoned or bool(scheduler.still_running)
@@ -358,25 +356,6 @@ def _summary(
         "cost": ctx.batch_ledger.spent,
         "cost_is_estimate": ctx.batch_ledger.cost_is_estimate,
     }
-
-
-@contextmanager
-def _sigint_calls(on_interrupt: Callable[[], None]) -> Iterator[None]:
-    """While a batch runs in the main thread, Ctrl-C calls `on_interrupt` instead of
-    raising KeyboardInterrupt at an arbitrary point of the bookkeeping."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        on_interrupt()
-
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def create_executor(

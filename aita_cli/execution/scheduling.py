@@ -1,25 +1,22 @@
 """The scheduler of one batch: what may start now, and what happens when a job ends.
 
-It runs in the thread that called `execute_batch` and owns all batch state, so nothing
-here needs a lock: the results, the journal records, the fatal error. Workers only run
-attempts (see `attempt.py`) and report their outcomes through a queue; an outcome not
-handled by the time the batch returns (an abandoned call's) is never handled. Per event
-the work is O(1) plus the task's own dependents: no scan over all tasks ever happens
-while the batch runs, and the worker has already computed what a journal record needs.
+It runs in the thread that called `execute_batch` and owns all batch state (results,
+journal records, the fatal error), so nothing here needs a lock. Workers only run
+attempts (`attempt.py`) and report their outcomes through a queue; one not handled by
+the time the batch returns (an abandoned call's) never is. Per event the work is O(1)
+plus the task's own dependents: no scan over all tasks while the batch runs.
 
-- A task is *ready* once its dependencies succeeded (it gets their results first)
-  and it does not know its result without a call (`answer_without_call`); ready tasks
-  start in the order given, those released by their dependencies before those ready
-  from the start, at most `max_workers` requests at a time; compatible ready
-  `BatchableLLMTask`s share one request (`combining`).
-- Up to `max_workers` more jobs wait in the pool's queue: a worker that finishes starts
-  its next job at once, not after a wake-up of this thread (on every task's path). A due
-  retry may wait behind them.
-- A retry waits in a heap ordered by due time, not in a sleeping worker.
-- A failed task fails its dependents at once ("dependency X failed").
+- A task is *ready* once its dependencies succeeded (it gets their results) and it
+  does not know its result without a call (`answer_without_call`). Ready tasks start
+  in order, those released by dependencies first (`ready_queue`), at most
+  `max_workers` requests at a time; compatible `BatchableLLMTask`s share a request.
+- Up to `max_workers` more jobs wait in the pool's queue, so a worker that finishes
+  starts its next job at once; a retry waits in a heap ordered by due time.
+- A failed task fails its dependents at once ("dependency X failed"), except those
+  that accept its failure (`accepts_failed`): they get None for it.
 - Several tasks in a row failing alike, for good, stop the batch (`shared_failure`).
-- On stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a grace
-  period; with a cost budget, nothing new starts once it is reached.
+- On a stop (Ctrl-C, `request_stop`) nothing new starts and running requests get a
+  grace period; once the cost budget is reached, nothing new starts.
 """
 
 from __future__ import annotations
@@ -40,11 +37,11 @@ from aita_cli.execution.attempt import (
     Outcome,
     run_attempt,
 )
-from aita_cli.execution.batch_journal import CHANGED, BatchJournal, reuse_record
+from aita_cli.execution.batch_journal import OpenedJournal
 from aita_cli.execution.combining import combinable, take_next_job
 from aita_cli.execution.graph import TaskGraph
-from aita_cli.execution.journal import JournalRecord
-from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot, task_rate_cap
+from aita_cli.execution.known_results import CHANGED, answered_without_call, reuse_record
+from aita_cli.execution.progress import ProgressReporter, ProgressSnapshot
 from aita_cli.execution.ready_queue import ReadyQueue
 from aita_cli.execution.results import StopReason, TaskResult
 from aita_cli.execution.shared_failure import SharedFailureDetector
@@ -74,8 +71,7 @@ class BatchScheduler:
         reporter: ProgressReporter,
         description: str,
         on_task_complete: TaskCallback | None,
-        journal: BatchJournal | None,
-        reusable: dict[str, JournalRecord],
+        opened: OpenedJournal,  # the journal to write, and the successes it may reuse
         interrupt_grace: float,
         sleep: Callable[[float], None],
     ) -> None:
@@ -88,8 +84,7 @@ class BatchScheduler:
         self._reporter = reporter
         self._description = description
         self._on_task_complete = on_task_complete
-        self._journal = journal
-        self._reusable = reusable
+        self._journal, self._reusable = opened.journal, opened.reusable
         self._grace = interrupt_grace
         self._sleep = sleep
         self._results: list[TaskResult | None] = [None] * len(ctx.tasks)
@@ -283,9 +278,12 @@ class BatchScheduler:
 
     def _release_dependents(self, position: int) -> None:
         for dependent in self._graph.dependents[position]:
-            self._remaining_dependencies[dependent] -= 1
-            if self._remaining_dependencies[dependent] == 0:
-                self._make_ready(dependent)
+            self._dependency_done(dependent)
+
+    def _dependency_done(self, dependent: int) -> None:
+        self._remaining_dependencies[dependent] -= 1
+        if self._remaining_dependencies[dependent] == 0:
+            self._make_ready(dependent)
 
     def _fail_dependents(self, position: int) -> None:
         failed_id = self._ctx.tasks[position].task_id
@@ -294,12 +292,10 @@ class BatchScheduler:
             if self._results[dependent] is not None:
                 continue
             if task.accepts_failed(failed_id):  # it gets None for it, and decides
-                self._remaining_dependencies[dependent] -= 1
-                if self._remaining_dependencies[dependent] == 0:
-                    self._make_ready(dependent)
-                continue
-            error = str(DependencyFailedError(failed_id))
-            self._publish(dependent, TaskResult(task.task_id, False, error=error))
+                self._dependency_done(dependent)
+            else:
+                error = str(DependencyFailedError(failed_id))
+                self._publish(dependent, TaskResult(task.task_id, False, error=error))
 
     def _publish(self, position: int, result: TaskResult, fingerprint: str = "") -> None:
         """Record a finished task's result and journal it."""
@@ -334,20 +330,11 @@ class BatchScheduler:
         self._ready.add(Job(task, [position]), continuing=bool(task.dependencies))
 
     def _answer_without_call(self, position: int) -> bool:
-        """Publish the result a task knows without a call; True when it did. Journaled
-        with its fingerprint, so a resume restores it like any other success."""
-        task = self._ctx.tasks[position]
-        try:
-            result = task.answer_without_call()
-            if result is None:
-                return False
-            task.on_success(result)
-            fingerprint = task.fingerprint() if self._ctx.journaling else ""
-        except Exception as error:
-            self._publish(position, TaskResult(task.task_id, False, error=str(error)))
-            return True
-        self._publish(position, TaskResult(task.task_id, True, result=result), fingerprint)
-        return True
+        """Publish the result a task knows without a call; True when it did."""
+        known = answered_without_call(self._ctx.tasks[position], journaling=self._ctx.journaling)
+        if known is not None:
+            self._publish(position, *known)
+        return known is not None
 
     def _restore(self, position: int) -> bool:
         """Reuse a journaled success whose request is unchanged; True when reused."""
@@ -365,25 +352,14 @@ class BatchScheduler:
     # -- reporting -----------------------------------------------------------------
 
     def _snapshot(self) -> ProgressSnapshot:
-        ledger = self._ctx.batch_ledger
-        return ProgressSnapshot(
-            description=self._description,
-            total=len(self._ctx.tasks),
-            completed=self._done,
+        return self._ctx.progress(
+            self._description,
+            done=self._done,
             failed=self._failed,
             retries=self._retries,
-            cost=ledger.spent,
-            cost_is_estimate=ledger.cost_is_estimate,
-            waiting_for_rate_limit=self._ctx.limiter.waiting(),
-            in_flight=self._ctx.in_flight_tasks,
-            max_rate=task_rate_cap(
-                self._ctx.limiter.current_rate(),
-                self._ctx.batch_ledger.attempts,
-                self._done - self._resumed,
-            ),
-            stopping=self._interrupt_requested,
-            concurrency_limit=self._ctx.admission.lowest_limit(),
+            resumed=self._resumed,
             cached=self._cached,
+            stopping=self._interrupt_requested,
         )
 
     def stop_reason(self) -> StopReason | None:

@@ -21,12 +21,11 @@ from pydantic import SecretStr
 from aita_cli.config import ProviderName, Settings, load_settings
 from aita_cli.errors import ConfigError
 from aita_cli.llm.base import LLMClient
+from aita_cli.llm.endpoints import checked_base_url, public_url
 from aita_cli.llm.openai_client import (
     OPENAI_BASE_URL,
     OPENROUTER_BASE_URL,
     OpenAICompatibleClient,
-    checked_base_url,
-    public_url,
 )
 from aita_cli.llm.openai_models import only_served_model
 from aita_cli.llm.pricing import PriceTable, price_table_from_settings

@@ -13,7 +13,6 @@ counted and paced); it only translates failures once, through `openai_errors`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 from aita_cli.errors import BadRequestError, ConfigError, LLMTimeoutError, MalformedResponseError
 from aita_cli.llm.base import JsonSchemaSpec, LLMResponse
 from aita_cli.llm.connection_pool import PooledConnections
+from aita_cli.llm.endpoints import checked_base_url, public_url
 from aita_cli.llm.messages import LLMMessage, MessageLike, as_messages
 from aita_cli.llm.openai_errors import (
     error_for_status,
@@ -41,8 +41,6 @@ __all__ = [
     "OPENAI_BASE_URL",
     "OPENROUTER_BASE_URL",
     "OpenAICompatibleClient",
-    "checked_base_url",
-    "public_url",
 ]
 
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
@@ -53,40 +51,13 @@ _LABELS = {"openrouter": "OpenRouter", "openai": "OpenAI"}
 _DEFAULT_URLS = {"openrouter": OPENROUTER_BASE_URL, "openai": OPENAI_BASE_URL}
 _KEY_VARIABLES = {"openrouter": "OPENROUTER_API_KEY"}
 # Everything from "//" to the last "@": a pasted password may hold "/" (or "@") itself.
-_USERINFO = re.compile(r"//.*@")
 _HEADER_VARIABLES = {"HTTP-Referer": "AITA_HTTP_REFERER", "X-Title": "AITA_APP_TITLE"}
-
-
-def public_url(base_url: str) -> str:
-    """`base_url` without any user:password part, safe to print."""
-    url = httpx.URL(base_url)
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else base_url
 
 
 def _no_limit(seconds: float) -> float | None:
     """None (wait as long as it takes) for an infinite timeout: sockets and locks
     reject infinity with an OverflowError."""
     return seconds if math.isfinite(seconds) else None
-
-
-def checked_base_url(base_url: str) -> str:
-    """`base_url` without a trailing slash, or a `ConfigError` that quotes it with any
-    user:password part masked."""
-    # Quoted without any user:password part: the URL may not parse, so mask it by hand.
-    shown = repr(_USERINFO.sub("//***@", base_url))
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"AITA_BASE_URL must be an http:// or https:// URL, got {shown}")
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        raise ConfigError(f"AITA_BASE_URL is not a valid URL: {shown}") from None
-    if "@" in url.path or "@" in url.query.decode("ascii", "replace"):
-        # A second "@" is a password's own: the URL would be read with the rest of the
-        # password as its host and path, and print it wherever the endpoint is named.
-        raise ConfigError(
-            f"AITA_BASE_URL is not a valid URL: {shown} (write an @ in a password as %40)"
-        )
-    return base_url.rstrip("/")
 
 
 def _as_int(value: Any) -> int:

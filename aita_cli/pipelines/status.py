@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from aita_cli.config import Settings
 from aita_cli.domain.assignment import Assignment
 from aita_cli.domain.instructor_inputs import instructor_answer_keys
-from aita_cli.domain.submissions import scan_submissions
+from aita_cli.domain.submissions import StudentSubmission, scan_submissions
 from aita_cli.errors import AitaError
 from aita_cli.execution.checkpoint import CheckpointManager
 from aita_cli.pipelines.grade_output import GRADES_FILE
@@ -84,10 +85,11 @@ class AssignmentStatus:
 def read_status(settings: Settings, assignment: Assignment) -> AssignmentStatus:
     """The assignment's state now."""
     keys, rubrics = _rubric_stages(assignment)
-    transcripts = _transcript_stage(settings, assignment)
+    students = scan_submissions(assignment).students  # once: it opens every scan
+    transcripts = _transcript_stage(settings, assignment, students)
     stale = {item for stage in (keys, rubrics) for item in stage.stale()}
-    stale_students = set(transcripts.stale())
-    stages = [keys, rubrics, transcripts, _grade_stage(assignment, stale, stale_students)]
+    grades = _grade_stage(assignment, students, stale, set(transcripts.stale()))
+    stages = [keys, rubrics, transcripts, grades]
     journals = _journals(settings, assignment)
     return AssignmentStatus(
         assignment=assignment.name,
@@ -125,11 +127,13 @@ def _entry_state(disk: Any, entry: dict[str, Any] | None) -> str:
     return "complete" if disk.fresh(entry, accept_offline=True) else "stale"
 
 
-def _transcript_stage(settings: Settings, assignment: Assignment) -> StageStatus:
+def _transcript_stage(
+    settings: Settings, assignment: Assignment, students: Sequence[StudentSubmission]
+) -> StageStatus:
     stage = StageStatus("transcripts")
     folder = transcripts_dir(assignment)
     render = render_settings_of(settings)
-    for student in scan_submissions(assignment).students:
+    for student in students:
         transcript = read_transcript(folder / f"{student.output_name}.json")
         if transcript is None:
             stage.add(student.name, "missing")
@@ -143,7 +147,10 @@ def _transcript_stage(settings: Settings, assignment: Assignment) -> StageStatus
 
 
 def _grade_stage(
-    assignment: Assignment, stale_questions: set[str], stale_students: set[str]
+    assignment: Assignment,
+    students: Sequence[StudentSubmission],
+    stale_questions: set[str],
+    stale_students: set[str],
 ) -> StageStatus:
     """Per student; stale when a grade was made from a key, rubric or transcript that
     is not current any more (regrading would change what it is made from)."""
@@ -153,7 +160,7 @@ def _grade_stage(
     if present and not graded:
         stage.add("grades.json", "damaged: it cannot be read")
         return stage
-    for student in scan_submissions(assignment).students:
+    for student in students:
         questions = graded.get(student.output_name)
         if not questions:
             stage.add(student.name, "missing" if not present else "not graded")
